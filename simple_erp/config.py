@@ -1,0 +1,44 @@
+"""Application settings, from the environment first (pydantic-settings).
+
+Safe defaults for a first run: a SQLite file in ``data/``, the local sandboxes.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    # "dev" (default) or "prod": production refuses placeholder secrets.
+    simple_erp_env: str = Field(default="dev", alias="SIMPLE_ERP_ENV")
+    data_dir: Path = Field(default=PROJECT_ROOT / "data", alias="SIMPLE_ERP_DATA_DIR")
+    database_url: str = Field(default="", alias="DATABASE_URL")
+    # Reflex reads REFLEX_REDIS_URL itself; the change feed reads it too.
+    redis_url: str = Field(default="", alias="REFLEX_REDIS_URL")
+    # Fernet key (urlsafe base64, 32 bytes) for secrets at rest. When absent, one is
+    # generated into data/secret.key on first run (git-ignored).
+    secret_key: str = Field(default="", alias="SIMPLE_ERP_SECRET_KEY")
+    public_base_url: str = Field(default="http://localhost:3000", alias="PUBLIC_BASE_URL")
+    session_days: int = Field(default=14, alias="SIMPLE_ERP_SESSION_DAYS")
+
+    @property
+    def is_production(self) -> bool:
+        return self.simple_erp_env.lower() in {"prod", "production"}
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'simple_erp.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

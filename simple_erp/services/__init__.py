@@ -1,0 +1,1 @@
+"""Use cases: (session, providers, input) -> result. No Reflex here."""

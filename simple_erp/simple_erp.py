@@ -1,0 +1,43 @@
+"""The Reflex app: pages and the custom API routes."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from simple_erp import migrate
+from simple_erp.api.app import api
+from simple_erp.pages.admin_crm import AdminCrmState, admin_crm_page
+from simple_erp.pages.contact_detail import ContactState, contact_page, new_contact_page
+from simple_erp.pages.contacts import ContactListState, contacts_page
+from simple_erp.pages.profile import ProfileState, profile_page
+from simple_erp.pages.sign_in import SignInState, setup_page, sign_in_page
+from simple_erp.state.auth import HOME_ROUTE, AuthState
+
+# The app upgrades its database on start (an advisory lock serialises workers).
+migrate.upgrade_once()
+
+
+class IndexState(AuthState):
+    @rx.event
+    def route(self):
+        if self.current_user() is not None:
+            return rx.redirect(HOME_ROUTE, replace=True)
+        return AuthState.require_user
+
+
+def index() -> rx.Component:
+    return rx.center(rx.spinner(size="3"), height="100vh")
+
+
+app = rx.App(
+    api_transformer=api,
+    head_components=[rx.el.meta(name="viewport", content="width=device-width, initial-scale=1")],
+)
+app.add_page(index, route="/", title="Simple ERP", on_load=IndexState.route)
+app.add_page(sign_in_page, route="/connexion", title="Connexion — Simple ERP", on_load=SignInState.load_sign_in)
+app.add_page(setup_page, route="/installation", title="Créer le compte administrateur — Simple ERP", on_load=SignInState.load_setup)
+app.add_page(profile_page, route="/profil", title="Mon profil — Simple ERP", on_load=[AuthState.require_user, ProfileState.load])
+app.add_page(contacts_page, route="/contacts", title="Contacts — Simple ERP", on_load=[AuthState.require_user, ContactListState.load])
+app.add_page(new_contact_page, route="/contacts/nouveau", title="Nouveau contact — Simple ERP", on_load=[AuthState.require_user, ContactState.load_new])
+app.add_page(contact_page, route="/contacts/[contact_id]", title="Fiche contact — Simple ERP", on_load=[AuthState.require_user, ContactState.load_contact])
+app.add_page(admin_crm_page, route="/admin-crm", title="Admin CRM — Simple ERP", on_load=[AuthState.require_user, AdminCrmState.load])

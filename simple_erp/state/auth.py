@@ -1,0 +1,54 @@
+"""The signed-in user. Every state that reads or changes business data inherits
+from AuthState and checks ``self.current_user()`` on the server in each handler:
+a client can send any event over the websocket."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from simple_erp.db import session_scope
+from simple_erp.models.user import User
+from simple_erp.services import auth
+
+SIGN_IN_ROUTE = "/connexion"
+SETUP_ROUTE = "/installation"
+HOME_ROUTE = "/contacts"
+
+
+class AuthState(rx.State):
+    # The session token lives in a cookie; the server keeps only its hash.
+    session_token: str = rx.Cookie("", name="simple_erp_session", same_site="strict", max_age=14 * 86400)
+    user_name: str = ""
+    user_email: str = ""
+    user_is_admin: bool = False
+    signed_in: bool = False
+
+    def current_user(self) -> User | None:
+        """The user behind this browser's session, checked against the database."""
+        with session_scope() as session:
+            user = auth.user_for_token(session, self.session_token)
+        self._show_user(user)
+        return user
+
+    def _show_user(self, user: User | None) -> None:
+        self.signed_in = user is not None
+        self.user_name = user.full_name if user else ""
+        self.user_email = user.email if user else ""
+        self.user_is_admin = bool(user and user.is_admin)
+
+    @rx.event
+    def require_user(self):
+        """on_load guard of every staff page."""
+        if self.current_user() is not None:
+            return None
+        with session_scope() as session:
+            any_user = auth.has_any_user(session)
+        return rx.redirect(SIGN_IN_ROUTE if any_user else SETUP_ROUTE, replace=True)
+
+    @rx.event
+    def sign_out(self):
+        with session_scope() as session:
+            auth.close_session(session, self.session_token)
+        self.session_token = ""
+        self._show_user(None)
+        return rx.redirect(SIGN_IN_ROUTE, replace=True)
