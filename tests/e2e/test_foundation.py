@@ -1,0 +1,183 @@
+"""The foundation flows, clicked through in Chromium."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlmodel import delete, func, select
+
+from tests.e2e.conftest import ADMIN, db_session, sign_in
+
+pytestmark = pytest.mark.e2e
+
+VALID_IBAN = "FR76 3000 6000 0112 3456 7890 189"
+
+
+def _contact_count(**filters) -> int:
+    from simple_erp.models import Contact
+
+    with db_session() as session:
+        query = select(func.count()).select_from(Contact)
+        for key, value in filters.items():
+            query = query.where(getattr(Contact, key) == value)
+        return session.exec(query).one()
+
+
+def test_first_admin_is_created_from_the_welcome_page(page: Page):
+    from simple_erp.models import User, UserSession
+
+    with db_session() as session:  # an empty installation
+        session.exec(delete(UserSession))
+        session.exec(delete(User))
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Créer le compte administrateur")).to_be_visible()
+    page.locator("#full_name").fill(ADMIN["name"])
+    page.locator("#email").fill(ADMIN["email"])
+    page.locator("#password").fill("court")
+    page.locator("#password_confirm").fill("court")
+    page.get_by_role("button", name="Créer le compte administrateur").click()
+    expect(page.get_by_text("Le mot de passe doit contenir au moins 10 caractères.")).to_be_visible()
+    page.locator("#password").fill(ADMIN["password"])
+    page.locator("#password_confirm").fill(ADMIN["password"])
+    page.get_by_role("button", name="Créer le compte administrateur").click()
+    expect(page).to_have_url(re.compile(r".*/contacts$"))
+    expect(page.locator("#user-menu")).to_contain_text(ADMIN["name"])
+    # Once an account exists, the welcome page sends to the sign-in page.
+    page.goto("/installation")
+    expect(page).to_have_url(re.compile(r".*/connexion$"))
+
+
+def test_sign_in_rejects_a_wrong_password_then_accepts_the_right_one(page: Page):
+    sign_in(page)  # make sure the account exists, then sign out
+    page.locator("#user-menu").click()
+    page.get_by_role("menuitem", name="Se déconnecter").click()
+    expect(page).to_have_url(re.compile(r".*/connexion$"))
+    page.locator("#email").fill(ADMIN["email"])
+    page.locator("#password").fill("pas-le-bon-mot")
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_text("Email ou mot de passe incorrect.")).to_be_visible()
+    page.locator("#password").fill(ADMIN["password"])
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page).to_have_url(re.compile(r".*/contacts$"))
+    page.reload()  # the session survives a reload
+    expect(page.locator("#user-menu")).to_contain_text(ADMIN["name"])
+
+
+def _new_company(page: Page, name: str) -> None:
+    page.goto("/contacts")
+    page.get_by_role("link", name="Nouveau contact").click()
+    expect(page.get_by_role("heading", name="Nouveau contact")).to_be_visible()
+    page.locator("#contact-company-name").fill(name)
+    page.locator("#contact-email").fill("compta@exemple.fr")
+    page.locator("#contact-city").fill("Lyon")
+
+
+def test_create_contact_and_find_it_in_the_list(signed_in: Page):
+    page = signed_in
+    name = f"Boulangerie Dupain {uuid.uuid4().hex[:6]}"
+    _new_company(page, name)
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_text("Fiche contact enregistrée.")).to_be_visible()
+    expect(page.locator("#contact-title")).to_have_text(name)
+    expect(page.locator(".mandate-badge")).to_have_text("Pas de mandat SEPA")
+    page.goto("/contacts")
+    page.locator("#contact-search").fill(name.split()[-1])
+    expect(page.locator(".contact-row")).to_have_count(1)
+    expect(page.locator(".contact-row")).to_contain_text(name)
+
+
+def test_invalid_iban_shows_its_message_and_saves_nothing(signed_in: Page):
+    page = signed_in
+    name = f"Garage Invalide {uuid.uuid4().hex[:6]}"
+    _new_company(page, name)
+    page.locator("#contact-iban").fill("FR76 3000 6000 0112 3456 7890 188")
+    page.locator("#contact-bic").fill("AGRIFRPP")
+    page.locator("#contact-rum").fill("RUM-INVALIDE-1")
+    page.locator("#contact-mandate-signed-on").fill("2026-01-15")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator(".field-error").first).to_contain_text("IBAN")
+    expect(page.get_by_text("Fiche non enregistrée : corrigez les champs signalés.")).to_be_visible()
+    assert _contact_count(company_name=name) == 0
+
+
+def test_complete_mandate_with_derived_bic_survives_a_reload(signed_in: Page):
+    page = signed_in
+    name = f"Atelier Mandat {uuid.uuid4().hex[:6]}"
+    rum = f"RUM-{uuid.uuid4().hex[:10].upper()}"
+    _new_company(page, name)
+    page.locator("#contact-iban").fill(VALID_IBAN)
+    page.get_by_role("button", name="Déduire le BIC de l'IBAN").click()
+    expect(page.locator("#contact-bic")).to_have_value(re.compile(r"^AGRIFRPP"))
+    page.locator("#contact-rum").fill(rum)
+    page.locator("#contact-mandate-signed-on").fill("2026-01-15")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_text("Fiche contact enregistrée.")).to_be_visible()
+    expect(page.locator(".mandate-badge")).to_have_text("Mandat SEPA complet")
+    page.reload()
+    expect(page.locator("#contact-title")).to_have_text(name)
+    expect(page.locator(".mandate-badge")).to_have_text("Mandat SEPA complet")
+    expect(page.locator("#view-iban")).to_have_text("FR76 •••• •••• 0189")
+    expect(page.locator("#view-rum")).to_have_text(rum)
+    expect(page.locator("#view-mandate-signed-on")).to_have_text("15/01/2026")
+    # The full IBAN appears only in the edit form.
+    page.get_by_role("button", name="Modifier la fiche contact").click()
+    expect(page.locator("#contact-iban")).to_have_value(VALID_IBAN)
+    # The list shows it masked, with the badge.
+    page.goto("/contacts")
+    page.locator("#contact-search").fill(name.split()[-1])
+    expect(page.locator(".contact-row")).to_have_count(1)
+    expect(page.locator(".contact-row")).to_contain_text("FR76 •••• •••• 0189")
+    expect(page.locator(".contact-row")).to_contain_text("Mandat SEPA complet")
+
+
+def test_after_sign_out_a_contact_url_shows_the_sign_in_page(signed_in: Page):
+    page = signed_in
+    name = f"Cabinet Secret {uuid.uuid4().hex[:6]}"
+    _new_company(page, name)
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page).to_have_url(re.compile(r".*/contacts/\d+$"))
+    contact_url = page.url
+    page.locator("#user-menu").click()
+    page.get_by_role("menuitem", name="Se déconnecter").click()
+    expect(page).to_have_url(re.compile(r".*/connexion$"))
+    page.goto(contact_url)
+    expect(page).to_have_url(re.compile(r".*/connexion$"))
+    expect(page.get_by_role("button", name="Se connecter")).to_be_visible()
+    expect(page.get_by_text(name)).to_have_count(0)
+
+
+def test_websocket_event_without_a_session_changes_nothing(harness, backend_url):
+    """A client that speaks Reflex's websocket protocol, but has no session."""
+    import socketio
+
+    from simple_erp.pages.contact_detail import ContactState
+
+    state = ContactState.get_full_name()
+    received: list[dict] = []
+    client = socketio.Client()
+    client.on("event", received.append, namespace="/_event")
+    client.connect(
+        f"{backend_url}?token={uuid.uuid4()}", socketio_path="/_event",
+        transports=["websocket"], namespaces=["/_event"],
+    )
+    router = {"pathname": "/contacts/nouveau", "query": {}, "asPath": "/contacts/nouveau"}
+    before = _contact_count()
+    try:
+        client.emit("event", {"name": f"{state}.set_field", "payload": {"name": "company_name", "value": "Intrus SA"}, "router_data": router}, namespace="/_event")
+        client.emit("event", {"name": f"{state}.set_field", "payload": {"name": "kind", "value": "entreprise"}, "router_data": router}, namespace="/_event")
+        client.emit("event", {"name": f"{state}.save", "payload": {}, "router_data": router}, namespace="/_event")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "reconnectez-vous" not in str(received):
+            time.sleep(0.1)
+    finally:
+        client.disconnect()
+    # The events did reach the server (positive control) and were refused.
+    assert "Intrus SA" in str(received)
+    refused = [e for e in received if "reconnectez-vous" in str(e.get("events", ""))]
+    assert refused, "the save event must be answered by the session-expired toast"
+    assert _contact_count() == before
+    assert _contact_count(company_name="Intrus SA") == 0
