@@ -1,0 +1,113 @@
+"""Business documents (interactions ERP): devis, bons de commande, factures, bons de
+livraison, avoirs; their lines, linked contacts, files and number counters."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from simple_erp.models.types import ScaledDecimal, UTCDateTime, utcnow
+
+
+def _fk(target: str, nullable: bool = False, ondelete: str | None = None) -> Column:
+    return Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True)
+
+
+class Document(SQLModel, table=True):
+    __tablename__ = "document"
+    __table_args__ = (
+        UniqueConstraint("company_id", "kind", "number", name="uq_document_number"),
+        Index("ix_document_kind_issue", "kind", "issue_date", "id"),
+        Index("ix_document_kind_status_issue", "kind", "status", "issue_date", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # domain.documents.DocumentKind
+    status: str = Field(default="brouillon", max_length=20)
+    company_id: int = Field(sa_column=_fk("company.id"))
+    number: str | None = Field(default=None, max_length=35)  # given at finalisation only
+    issue_date: date
+    due_date: date | None = None
+    delivery_date: date | None = None
+    payment_terms: str = Field(default="30_jours_net", max_length=40)
+    notes: str = Field(default="", sa_type=Text)
+    # Conversion chain (devis -> commande -> facture -> livraison) and avoir -> facture.
+    source_id: int | None = Field(default=None, sa_column=_fk("document.id", nullable=True))
+    # Totals, recomputed by the service on every change (for lists and filters).
+    total_ht: Decimal = Field(default=Decimal("0"), sa_column=Column(ScaledDecimal(2), nullable=False))
+    total_vat: Decimal = Field(default=Decimal("0"), sa_column=Column(ScaledDecimal(2), nullable=False))
+    total_ttc: Decimal = Field(default=Decimal("0"), sa_column=Column(ScaledDecimal(2), nullable=False))
+    # Frozen at finalisation: seller and buyer as printed (JSON).
+    snapshot: str = Field(default="", sa_type=Text)
+    # Denormalised name of the first linked contact, for lists.
+    contact_name: str = Field(default="", max_length=420)
+    finalized_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DocumentContact(SQLModel, table=True):
+    __tablename__ = "document_contact"
+    __table_args__ = (UniqueConstraint("document_id", "contact_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(sa_column=_fk("document.id", ondelete="CASCADE"))
+    contact_id: int = Field(sa_column=_fk("contact.id"))
+    position: int = 0
+
+
+class DocumentLine(SQLModel, table=True):
+    __tablename__ = "document_line"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(sa_column=_fk("document.id", ondelete="CASCADE"))
+    position: int = 0
+    product_id: int | None = Field(default=None, sa_column=_fk("product.id", nullable=True))
+    description: str = Field(default="", sa_type=Text)
+    quantity: Decimal = Field(sa_column=Column(ScaledDecimal(3), nullable=False))
+    unit: str = Field(default="", max_length=20)
+    unit_price: Decimal = Field(sa_column=Column(ScaledDecimal(4), nullable=False))  # HT
+    discount_percent: Decimal = Field(default=Decimal("0"), sa_column=Column(ScaledDecimal(2), nullable=False))
+    vat_rate: Decimal = Field(sa_column=Column(ScaledDecimal(2), nullable=False))
+
+
+class DocumentFile(SQLModel, table=True):
+    """A generated PDF or an uploaded file. Never overwritten: a new generation adds one."""
+
+    __tablename__ = "document_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(sa_column=_fk("document.id", ondelete="CASCADE"))
+    filename: str = Field(max_length=200)
+    content_type: str = Field(default="application/pdf", max_length=100)
+    size: int = 0
+    sha256: str = Field(max_length=64)
+    origin: str = Field(default="pdf", max_length=20)  # pdf | upload
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # load with defer() in lists
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class NumberingPattern(SQLModel, table=True):
+    __tablename__ = "numbering_pattern"
+    __table_args__ = (UniqueConstraint("company_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: int = Field(sa_column=_fk("company.id", ondelete="CASCADE"))
+    kind: str = Field(max_length=20)
+    pattern: str = Field(max_length=60)
+
+
+class NumberCounter(SQLModel, table=True):
+    """Last number given per (company, kind, year); incremented in the finalising transaction."""
+
+    __tablename__ = "number_counter"
+    __table_args__ = (UniqueConstraint("company_id", "kind", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: int = Field(sa_column=_fk("company.id", ondelete="CASCADE"))
+    kind: str = Field(max_length=20)
+    year: int
+    last_value: int = 0
