@@ -18,6 +18,7 @@ class ContactListState(AuthState):
     page: int = 1
     page_count: int = 1
     total: int = 0
+    total_label: str = ""
     rows: list[dict] = []
 
     def _fetch(self) -> None:
@@ -28,6 +29,8 @@ class ContactListState(AuthState):
             result = contacts.search_contacts(session, self.query, self.page)
         self.rows = [dataclasses.asdict(row) for row in result.rows]
         self.total, self.page, self.page_count = result.total, result.page, result.page_count
+        count = f"{result.total:,}".replace(",", "\u202f")
+        self.total_label = f"plus de {count} contacts" if result.total_capped else f"{count} contact(s)"
 
     @rx.event
     def load(self):
@@ -96,10 +99,10 @@ def contacts_page() -> rx.Component:
         ),
         rx.cond(ContactListState.total == 0, rx.text("Aucun contact.", color="gray", margin_top="1em")),
         rx.flex(
-            rx.text(ContactListState.total.to_string() + " contact(s)", size="2", color="gray", id="contact-count"),
+            rx.text(ContactListState.total_label, size="2", color="gray", id="contact-count"),
             rx.spacer(),
             rx.button("Précédent", on_click=ContactListState.previous_page, disabled=ContactListState.page <= 1, variant="soft"),
-            rx.text("Page " + ContactListState.page.to_string() + " / " + ContactListState.page_count.to_string(), size="2"),
+            rx.text("Page " + ContactListState.page.to_string(), size="2"),
             rx.button("Suivant", on_click=ContactListState.next_page, disabled=ContactListState.page >= ContactListState.page_count, variant="soft"),
             gap="3",
             align="center",

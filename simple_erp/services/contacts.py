@@ -18,6 +18,8 @@ from simple_erp.models.contact import Contact
 from simple_erp.models.types import utcnow
 
 PAGE_SIZE = 25
+# Counting stops here: an exact COUNT(*) over 100 000 rows costs more than the page.
+COUNT_CAP = 10_000
 RUM_TAKEN = "Cette référence de mandat (RUM) est déjà utilisée par un autre contact."
 KIND_LABELS = {"particulier": "Particulier", "entreprise": "Entreprise"}
 
@@ -46,6 +48,7 @@ class ContactPage:
     total: int
     page: int
     page_count: int
+    total_capped: bool = False  # True: more than COUNT_CAP matches, ``total`` is the cap
 
 
 def display_name(data: ContactInput) -> str:
@@ -64,9 +67,13 @@ def search_contacts(session: Session, query: str = "", page: int = 1, page_size:
         Contact.search_text.like(f"%{_escape_like(term)}%", escape="\\")
         for term in normalize(query).split()
     ]
-    total = session.exec(select(func.count()).select_from(Contact).where(*conditions)).one()
+    capped_rows = select(Contact.id).where(*conditions).limit(COUNT_CAP + 1).subquery()
+    total = session.exec(select(func.count()).select_from(capped_rows)).one()
+    capped = total > COUNT_CAP
+    total = min(total, COUNT_CAP)
     page_count = max(1, math.ceil(total / page_size))
-    page = min(max(1, page), page_count)
+    page = max(1, page) if capped else min(max(1, page), page_count)
+    page_count = max(page_count, page + 1) if capped else page_count
     contacts = session.exec(
         select(Contact)
         .where(*conditions)
@@ -87,7 +94,7 @@ def search_contacts(session: Session, query: str = "", page: int = 1, page_size:
         )
         for c in contacts
     ]
-    return ContactPage(rows=rows, total=total, page=page, page_count=page_count)
+    return ContactPage(rows=rows, total=total, page=page, page_count=page_count, total_capped=capped)
 
 
 def get_contact(session: Session, contact_id: int) -> Contact:

@@ -422,3 +422,20 @@ def test_form_to_database_and_back(session_factory):
     with session_factory() as session:
         saved = contacts.form_from_input(contacts.contact_input(contacts.get_contact(session, created.id)))
     assert saved == {**form, "iban": IBAN}
+
+
+def test_count_is_capped_on_large_lists_but_paging_goes_on(session_factory, monkeypatch):
+    from simple_erp.services import contacts as service
+
+    monkeypatch.setattr(service, "COUNT_CAP", 3)
+    with session_factory() as session:
+        for i in range(5):
+            service.create_contact(session, ContactInput(kind="particulier", last_name=f"Capé{i}"), date(2026, 11, 28))
+    with session_factory() as session:
+        page = service.search_contacts(session, "cape", page=1, page_size=2)
+        assert page.total_capped and page.total == 3
+        assert page.page_count >= 2
+        last = service.search_contacts(session, "cape", page=3, page_size=2)
+        assert [r.display_name for r in last.rows] == ["CAPÉ4"]
+        small = service.search_contacts(session, "cape4", page=1, page_size=2)
+        assert not small.total_capped and small.total == 1
