@@ -42,9 +42,14 @@ def _load_or_create_key() -> bytes:
 
 
 @lru_cache(maxsize=1)
+def _load_key_cached() -> bytes:
+    return _load_or_create_key()
+
+
+@lru_cache(maxsize=1)
 def _fernet() -> Fernet:
     try:
-        return Fernet(_load_or_create_key())
+        return Fernet(_load_key_cached())
     except ValueError as exc:  # malformed key
         raise SecretKeyError("SIMPLE_ERP_SECRET_KEY n'est pas une clé Fernet valide.") from exc
 
@@ -65,3 +70,11 @@ def decrypt(token: str) -> str:
         raise SecretKeyError(
             "Impossible de déchiffrer une donnée : la clé SIMPLE_ERP_SECRET_KEY a changé."
         ) from exc
+
+
+def key_material(purpose: bytes) -> bytes:
+    """A sub-key derived from the secret key, for one purpose (e.g. signing URLs)."""
+    import hashlib
+    import hmac
+
+    return hmac.new(_load_key_cached(), purpose, hashlib.sha256).digest()

@@ -7,8 +7,11 @@ import reflex as rx
 from simple_erp import migrate
 from simple_erp.api.app import api
 from simple_erp.pages.admin_crm import AdminCrmState, admin_crm_page
+from simple_erp.pages.admin_erp import AdminErpState, admin_erp_page
 from simple_erp.pages.contact_detail import ContactState, contact_page, new_contact_page
 from simple_erp.pages.contacts import ContactListState, contacts_page
+from simple_erp.pages.document_editor import DocumentState, document_page
+from simple_erp.pages.documents import DocumentListState, documents_page
 from simple_erp.pages.profile import ProfileState, profile_page
 from simple_erp.pages.sign_in import SignInState, setup_page, sign_in_page
 from simple_erp.state.auth import HOME_ROUTE, AuthState
@@ -41,3 +44,6 @@ app.add_page(contacts_page, route="/contacts", title="Contacts — Simple ERP", 
 app.add_page(new_contact_page, route="/contacts/nouveau", title="Nouveau contact — Simple ERP", on_load=[AuthState.require_user, ContactState.load_new])
 app.add_page(contact_page, route="/contacts/[contact_id]", title="Fiche contact — Simple ERP", on_load=[AuthState.require_user, ContactState.load_contact])
 app.add_page(admin_crm_page, route="/admin-crm", title="Admin CRM — Simple ERP", on_load=[AuthState.require_user, AdminCrmState.load])
+app.add_page(documents_page, route="/erp", title="Simple ERP", on_load=[AuthState.require_user, DocumentListState.load])
+app.add_page(document_page, route="/erp/document/[doc_id]", title="Document — Simple ERP", on_load=[AuthState.require_user, DocumentState.load])
+app.add_page(admin_erp_page, route="/admin-erp", title="Admin ERP — Simple ERP", on_load=[AuthState.require_user, AdminErpState.load])

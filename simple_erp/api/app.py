@@ -1,24 +1,58 @@
-"""Custom HTTP routes mounted beside Reflex (api_transformer): health, later webhooks."""
+"""Custom HTTP routes mounted beside Reflex (api_transformer): health, file downloads."""
 
 from __future__ import annotations
 
+import asyncio
+from urllib.parse import quote
+
+from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from sqlalchemy import text
 
-from simple_erp.db import get_engine
+from simple_erp.db import get_engine, session_scope
+from simple_erp.domain.errors import DomainError
+from simple_erp.services import documents, signed_urls
+
+
+def _db_ping() -> None:
+    with get_engine().connect() as conn:
+        conn.execute(text("SELECT 1"))
 
 
 async def health(_request: Request) -> JSONResponse:
     """Liveness and database reachability, for the load balancer."""
     try:
-        with get_engine().connect() as conn:
-            conn.execute(text("SELECT 1"))
+        await asyncio.to_thread(_db_ping)
     except Exception:  # noqa: BLE001 - any failure means "not healthy"
         return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok"})
 
 
-api = Starlette(routes=[Route("/api/health", health, methods=["GET"])])
+def _load_file(file_id: int):
+    with session_scope() as session:
+        return documents.get_file_content(session, file_id)
+
+
+async def download_file(request: Request) -> Response:
+    """A document's file, through a short-lived signed link made for a signed-in user."""
+    try:
+        file_id = int(request.path_params["file_id"])
+    except ValueError:
+        return PlainTextResponse("Introuvable.", status_code=404)
+    if not signed_urls.verify("file", file_id, request.query_params.get("t", "")):
+        return PlainTextResponse("Lien expiré ou invalide : rouvrez le document.", status_code=403)
+    try:
+        meta, content = await asyncio.to_thread(_load_file, file_id)
+    except DomainError:
+        return PlainTextResponse("Introuvable.", status_code=404)
+    disposition = f"inline; filename*=UTF-8''{quote(meta.filename)}"
+    return Response(content, media_type=meta.content_type,
+                    headers={"Content-Disposition": disposition, "Cache-Control": "private, no-store"})
+
+
+api = Starlette(routes=[
+    Route("/api/health", health, methods=["GET"]),
+    Route("/api/files/{file_id}", download_file, methods=["GET"]),
+])

@@ -8,6 +8,8 @@ from simple_erp.state.auth import AuthState
 
 MENU = [
     ("Contacts", "/contacts"),
+    ("Simple ERP", "/erp"),
+    ("Admin ERP", "/admin-erp"),
     ("Admin CRM", "/admin-crm"),
 ]
 

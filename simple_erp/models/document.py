@@ -22,6 +22,8 @@ class Document(SQLModel, table=True):
         UniqueConstraint("company_id", "kind", "number", name="uq_document_number"),
         Index("ix_document_kind_issue", "kind", "issue_date", "id"),
         Index("ix_document_kind_status_issue", "kind", "status", "issue_date", "id"),
+        # Amount-range filters (and their capped count) in document lists.
+        Index("ix_document_kind_ttc", "kind", "total_ttc", "status", "issue_date"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -6,7 +6,7 @@ import dataclasses
 import math
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
@@ -141,10 +141,10 @@ def _check_rum_free(session: Session, rum: str, contact_id: int | None) -> None:
 
 
 def _save(session: Session, contact: Contact) -> Contact:
+    """Flushes; on a RUM clash the caller's transaction must be rolled back (session_scope does)."""
     session.add(contact)
     try:
-        with session.begin_nested():
-            session.flush()
+        session.flush()
     except IntegrityError as exc:  # a concurrent save took the same RUM
         raise ValidationErrors({"rum": RUM_TAKEN}) from exc
     return contact
@@ -182,6 +182,13 @@ def form_from_input(data: ContactInput) -> dict[str, str]:
     return {k: v or "" for k, v in values.items()}
 
 
+def _french_date(text: str) -> date | None:
+    try:
+        return datetime.strptime(text, "%d/%m/%Y").date()
+    except ValueError:
+        return None
+
+
 def input_from_form(form: dict[str, str]) -> ContactInput:
     values = {name: str(form.get(name, "") or "") for name in FORM_FIELDS}
     raw_date = values.pop("mandate_signed_on").strip()
@@ -190,6 +197,8 @@ def input_from_form(form: dict[str, str]) -> ContactInput:
         try:
             signed_on = date.fromisoformat(raw_date)
         except ValueError:
+            signed_on = _french_date(raw_date)
+        if signed_on is None:
             raise ValidationErrors(
                 {"mandate_signed_on": "Date de signature invalide (format attendu : jj/mm/aaaa)."}
             ) from None

@@ -245,7 +245,8 @@ def test_contacts_without_mandate_do_not_clash_on_the_empty_rum(session_factory)
 def test_update_keeps_its_own_rum(session_factory):
     created = _create(session_factory, replace(COMPANY, **MANDATE))
     with session_factory() as session:
-        contacts.update_contact(session, created.id, replace(COMPANY, **MANDATE, city="Versailles", postal_code="78000"), TODAY)
+        moved = replace(COMPANY, **MANDATE, city="Versailles", postal_code="78000")
+        contacts.update_contact(session, created.id, moved, TODAY)
     with session_factory() as session:
         contact = contacts.get_contact(session, created.id)
         assert (contact.city, contact.rum) == ("Versailles", MANDATE["rum"])
@@ -305,9 +306,18 @@ def directory(session_factory):
     for data in (
         COMPANY,
         PERSON,
-        replace(PERSON, last_name="Dupré", first_name="Jean-Pierre", email="jp_dupre@example.fr", city="Paris", postal_code="75011"),
-        replace(COMPANY, company_name="100% Bio", siren="", vat_number="", city="Nantes", postal_code="44000", email="bonjour@100bio.fr"),
-        replace(COMPANY, company_name="Café Crème", siren="", vat_number="", city="Lyon", postal_code="69001", email="cafe@creme.fr", **MANDATE),
+        replace(
+            PERSON, last_name="Dupré", first_name="Jean-Pierre",
+            email="jp_dupre@example.fr", city="Paris", postal_code="75011",
+        ),
+        replace(
+            COMPANY, company_name="100% Bio", siren="", vat_number="",
+            email="bonjour@100bio.fr", city="Nantes", postal_code="44000",
+        ),
+        replace(
+            COMPANY, company_name="Café Crème", siren="", vat_number="",
+            email="cafe@creme.fr", city="Lyon", postal_code="69001", **MANDATE,
+        ),
     ):
         _create(session_factory, data)
 
@@ -370,8 +380,9 @@ def test_pagination(session_factory):
 
 def test_pagination_counts_only_matching_contacts(session_factory):
     for number in range(1, 5):
-        _create(session_factory, replace(PERSON, last_name=f"Client {number}", first_name="", city="Lyon"))
-        _create(session_factory, replace(PERSON, last_name=f"Client {number}", first_name="", city="Paris", postal_code="75001"))
+        client = replace(PERSON, last_name=f"Client {number}", first_name="")
+        _create(session_factory, replace(client, city="Lyon"))
+        _create(session_factory, replace(client, city="Paris", postal_code="75001"))
     result = _search(session_factory, "lyon", page=2, page_size=3)
     assert (result.total, result.page_count, len(result.rows)) == (4, 2, 1)
 
@@ -406,7 +417,12 @@ def test_form_with_missing_or_none_values_gives_empty_strings():
     assert (data.kind, data.last_name, data.city, data.mandate_signed_on) == ("particulier", "Lefèvre", "", None)
 
 
-@pytest.mark.parametrize("bad_date", ["15/03/2026", "2026-02-30", "hier"])
+def test_form_accepts_a_french_typed_date():
+    form = {**contacts.form_from_input(COMPANY), "mandate_signed_on": "15/03/2026"}
+    assert contacts.input_from_form(form).mandate_signed_on == date(2026, 3, 15)
+
+
+@pytest.mark.parametrize("bad_date", ["31/02/2026", "2026-02-30", "hier"])
 def test_form_with_a_bad_date(bad_date):
     form = {**contacts.form_from_input(COMPANY), "mandate_signed_on": bad_date}
     with pytest.raises(ValidationErrors) as caught:

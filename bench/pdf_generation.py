@@ -1,0 +1,121 @@
+"""Benchmark: PDF generation (providers.pdf.render_document_pdf) against raw xhtml2pdf.
+
+For invoices of 1, 20 and 200 lines, in the same run and interleaved:
+- app: ``render_document_pdf(view)`` (HTML rendering + xhtml2pdf + checks);
+- raw: ``pisa.CreatePDF`` on the very HTML string ``render_document_html(view, for_pdf=True)``
+  returns, with the same link callback, resource policy and fonts.
+Goal: app <= 1.25 x raw (median of 10 runs after 2 warmups). Both wall-clock and
+process CPU time are shown; the verdict uses CPU time, which a busy machine
+(other processes taking the cores) disturbs far less than wall-clock time.
+Run: .venv/bin/python bench/pdf_generation.py [--runs N]. Informational: always exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pypdf import PdfReader  # noqa: E402
+from xhtml2pdf import pisa  # noqa: E402
+
+from simple_erp.domain.document_view import DocumentView, LineView, PartyView  # noqa: E402
+from simple_erp.domain.totals import Line, compute_totals, line_total_ht  # noqa: E402
+from simple_erp.providers import pdf  # noqa: E402
+
+GOAL_RATIO = 1.25
+WARMUPS = 2
+SIZES = (1, 20, 200)
+RATES = (Decimal("20"), Decimal("10"), Decimal("5.5"))
+
+SELLER = PartyView(
+    name="Atelier Éloïse", address_lines=("12 rue de la Paix", "75002 Paris"), legal_form="SARL",
+    capital=Decimal("10000"), siren="123456789", rcs_city="Paris", vat_number="FR12123456789",
+    email="contact@eloise.fr", phone="01 23 45 67 89",
+)
+BUYER = PartyView(
+    name="Garçon & Fils", address_lines=("3 place du Marché", "69003 Lyon"), legal_form="SAS",
+    siren="987654321", vat_number="FR98987654321",
+)
+
+
+def invoice(n_lines: int) -> DocumentView:
+    lines, views = [], []
+    for i in range(n_lines):
+        line = Line(Decimal(i % 7 + 1), Decimal("123.45") + i, RATES[i % 3], Decimal(i % 2 * 5))
+        lines.append(line)
+        views.append(LineView(f"Prestation n°{i + 1} — réglage, câblage et mise en œuvre",
+                              line.quantity, "h", line.unit_price, line.discount_percent,
+                              line.vat_rate, line_total_ht(line)))
+    return DocumentView(
+        kind="facture", kind_label="Facture", number="F-2026-00042", is_draft=False,
+        issue_date=date(2026, 11, 28), due_date=date(2026, 12, 28),
+        delivery_date=date(2026, 11, 20), seller=SELLER, buyers=(BUYER,), lines=tuple(views),
+        totals=compute_totals(lines), vat_exempt=False, payment_terms_label="30 jours net",
+        late_penalty_rate=Decimal("12.15"), escompte_text="Pas d'escompte pour paiement anticipé.",
+        bank_iban="FR76 3000 6000 0112 3456 7890 189", bank_bic="AGRIFRPP",
+        notes="Merci de votre confiance.",
+    )
+
+
+def raw(source: str) -> bytes:
+    out = io.BytesIO()
+    status = pisa.CreatePDF(source, dest=out, link_callback=pdf.link_callback,
+                            encoding="utf-8", resource_policy=pdf.RESOURCE_POLICY)
+    assert not status.err
+    return out.getvalue()
+
+
+def timed(fn, arg) -> tuple[float, float]:
+    """(wall ms, CPU ms) of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn(arg)
+    return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
+
+
+def median(samples: list[tuple[float, float]], i: int) -> float:
+    return statistics.median(s[i] for s in samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10)
+    runs = parser.parse_args().runs
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"PDF generation: app (render_document_pdf) vs raw xhtml2pdf, "
+          f"{WARMUPS} warmups + {runs} runs, interleaved; load average at start: {load}")
+    print(f"{'':11} {'wall-clock median':^27} {'CPU time median':^27}")
+    print(f"{'lines':>5} {'pages':>5} " + f"{'app ms':>9} {'raw ms':>9} {'ratio':>7} " * 2
+          + f" goal: CPU app <= {GOAL_RATIO}x raw")
+    for n in SIZES:
+        view = invoice(n)
+        source = pdf.render_document_html(view, for_pdf=True)  # raw gets the HTML for free
+        for _ in range(WARMUPS):
+            pdf.render_document_pdf(view)
+            raw(source)
+        app_ms, raw_ms = [], []
+        for i in range(runs):  # interleaved, alternating which goes first
+            if i % 2:
+                raw_ms.append(timed(raw, source))
+            app_ms.append(timed(pdf.render_document_pdf, view))
+            if not i % 2:
+                raw_ms.append(timed(raw, source))
+        pages = len(PdfReader(io.BytesIO(pdf.render_document_pdf(view))).pages)
+        cols = ""
+        for i in (0, 1):
+            a, r = median(app_ms, i), median(raw_ms, i)
+            cols += f"{a:>9.1f} {r:>9.1f} {a / r:>6.2f}x "
+        verdict = "PASS" if median(app_ms, 1) <= GOAL_RATIO * median(raw_ms, 1) else "MISS"
+        print(f"{n:>5} {pages:>5} {cols} {verdict}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,506 @@
+"""The document editor (interaction ERP): header, contacts, lines, totals, actions, files."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+from reflex.config import get_config
+from reflex.event import EventSpec
+
+from simple_erp.db import session_scope
+from simple_erp.domain.documents import (
+    ALLOWED_CONVERSIONS, KIND_LABELS, PAYMENT_TERMS_LABELS, STATUS_LABELS, DocumentKind,
+)
+from simple_erp.domain.errors import DomainError, ValidationErrors
+from simple_erp.domain.money import format_date_fr, format_decimal_fr, format_eur
+from simple_erp.services import catalog, clock, companies, contacts, documents, signed_urls
+from simple_erp.state.auth import AuthState
+
+SESSION_EXPIRED = "Session expirée : reconnectez-vous."
+LINE_FIELDS = ("description", "quantity", "unit", "unit_price", "discount_percent", "vat_rate")
+CONVERT_LABELS = {"bon_de_commande": "Transformer en bon de commande", "facture": "Transformer en facture",
+                  "bon_de_livraison": "Transformer en bon de livraison"}
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024:.0f} Ko".replace(".", ",") if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} Mo".replace(".", ",")
+
+
+def _generate_pdf(doc_id: int):
+    from simple_erp.providers.pdf import render_document_pdf
+
+    with session_scope() as session:
+        return documents.generate_pdf(session, doc_id, render_document_pdf).filename
+
+
+class DocumentState(AuthState):
+    doc_id: int = 0
+    not_found: bool = False
+    kind: str = ""
+    title: str = ""
+    editable: bool = True
+    status_label: str = ""
+    header: dict[str, str] = {}
+    due_date_label: str = ""
+    company_choices: list[list[str]] = []
+    terms_choices: list[list[str]] = [[t.value, label] for t, label in PAYMENT_TERMS_LABELS.items()]
+    vat_choices: list[str] = []
+    linked: list[dict[str, str]] = []
+    contact_results: list[dict[str, str]] = []
+    product_results: list[dict[str, str]] = []
+    lines: list[dict[str, str]] = []
+    line_errors: dict[str, str] = {}
+    total_ht: str = ""
+    vat_rows: list[dict[str, str]] = []
+    total_vat: str = ""
+    total_ttc: str = ""
+    vat_exempt: bool = False
+    files: list[dict[str, str]] = []
+    conversions: list[list[str]] = []
+    can_credit: bool = False
+    source_label: str = ""
+    preview_html: str = ""
+    preview_open: bool = False
+    generating: bool = False
+
+    def _reload(self, session) -> None:
+        doc = documents.get_document(session, self.doc_id)
+        kind = DocumentKind(doc.kind)
+        self.kind = doc.kind
+        self.editable = doc.status == "brouillon"
+        self.title = f"{KIND_LABELS[kind]} {doc.number}" if doc.number else f"{KIND_LABELS[kind]} (brouillon)"
+        self.status_label = STATUS_LABELS[doc.status] if doc.status in STATUS_LABELS else doc.status
+        self.header = {
+            "company_id": str(doc.company_id), "issue_date": doc.issue_date.isoformat(),
+            "delivery_date": doc.delivery_date.isoformat() if doc.delivery_date else "",
+            "payment_terms": doc.payment_terms, "notes": doc.notes,
+        }
+        self.due_date_label = format_date_fr(doc.due_date) if doc.due_date else ""
+        self.company_choices = [[str(c.id), c.name] for c in companies.list_companies(session)]
+        self.vat_choices = [format_decimal_fr(v.rate, None) for v in catalog.list_vat_rates(session, active_only=True)]
+        self.linked = [{"id": str(c.id), "name": c.display_name} for c in documents.document_contacts(session, doc.id)]
+        self.lines = [
+            {"id": str(l.id), "description": l.description, "quantity": format_decimal_fr(l.quantity, None),
+             "unit": l.unit, "unit_price": format_decimal_fr(l.unit_price, None),
+             "discount_percent": format_decimal_fr(l.discount_percent, None),
+             "vat_rate": format_decimal_fr(l.vat_rate, None), "total_ht": ""}
+            for l in documents.document_lines(session, doc.id)
+        ]
+        view = documents.document_view(session, doc.id)
+        for row, line in zip(self.lines, view.lines):
+            row["total_ht"] = format_eur(line.total_ht)
+        totals = view.totals
+        self.vat_exempt = view.vat_exempt
+        self.total_ht, self.total_vat, self.total_ttc = (format_eur(totals.total_ht), format_eur(totals.total_vat),
+                                                         format_eur(totals.total_ttc))
+        self.vat_rows = [{"label": f"TVA {format_decimal_fr(b.rate, None)} % sur {format_eur(b.base_ht)}",
+                          "vat": format_eur(b.vat)} for b in totals.vat_buckets]
+        api = get_config().api_url.rstrip("/")
+        self.files = [
+            {"id": str(f.id), "name": f.filename, "date": f.created_at.astimezone(clock.PARIS).strftime("%d/%m/%Y %H:%M"),
+             "size": _size(f.size), "url": f"{api}/api/files/{f.id}?t={signed_urls.sign('file', f.id)}"}
+            for f in documents.list_files(session, doc.id)
+        ]
+        final = not self.editable
+        self.conversions = [[t.value, CONVERT_LABELS[t.value]] for t in ALLOWED_CONVERSIONS.get(kind, ())
+                            if t.value in CONVERT_LABELS]
+        self.can_credit = final and kind == DocumentKind.FACTURE
+        self.source_label = ""
+        if doc.source_id:
+            source = documents.get_document(session, doc.source_id)
+            self.source_label = f"Issu de : {KIND_LABELS[DocumentKind(source.kind)]} {source.number or '(brouillon)'}"
+
+    def _run(self, action, success: str = ""):
+        """Checks the user, runs one service call in a transaction, reloads, reports."""
+        if self.current_user() is None:
+            return rx.toast.error(SESSION_EXPIRED)
+        try:
+            with session_scope() as session:
+                result = action(session)
+            with session_scope() as session:
+                self._reload(session)
+        except ValidationErrors as exc:
+            return rx.toast.error(exc.message)
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        if isinstance(result, EventSpec):
+            return result
+        return rx.toast.success(success) if success else None
+
+    @rx.event
+    def load(self):
+        self.not_found, self.preview_open, self.line_errors = False, False, {}
+        self.contact_results, self.product_results = [], []
+        if self.current_user() is None:
+            return
+        try:
+            self.doc_id = int(self.router.page.params.get("doc_id", "0"))
+            with session_scope() as session:
+                self._reload(session)
+        except (ValueError, DomainError):
+            self.not_found = True
+
+    # --- header ------------------------------------------------------------------------
+    @rx.event
+    def set_header(self, key: str, value: str):
+        self.header[key] = value
+        return self._run(lambda s: documents.update_header(s, self.doc_id, dict(self.header)) and None)
+
+    # --- contacts ----------------------------------------------------------------------
+    @rx.event
+    def search_contacts(self, query: str):
+        if self.current_user() is None or len(query.strip()) < 2:
+            self.contact_results = []
+            return
+        with session_scope() as session:
+            page = contacts.search_contacts(session, query, 1, page_size=8)
+        self.contact_results = [{"id": str(r.id), "name": r.display_name, "city": r.city} for r in page.rows]
+
+    @rx.event
+    def link_contact(self, contact_id: str):
+        self.contact_results = []
+        outcome = self._run(lambda s: documents.link_contact(s, self.doc_id, int(contact_id)))
+        return [e for e in (outcome, rx.set_value("contact-search", "")) if e is not None]
+
+    @rx.event
+    def unlink_contact(self, contact_id: str):
+        return self._run(lambda s: documents.unlink_contact(s, self.doc_id, int(contact_id)))
+
+    # --- lines -----------------------------------------------------------------------------
+    @rx.event
+    def search_products(self, query: str):
+        if self.current_user() is None or not query.strip():
+            self.product_results = []
+            return
+        with session_scope() as session:
+            found = catalog.search_products(session, query)
+        self.product_results = [{"id": str(p.id), "label": f"{p.reference} — {p.name}",
+                                 "price": format_eur(p.unit_price)} for p in found]
+
+    @rx.event
+    def add_product_line(self, product_id: str):
+        self.product_results = []
+        outcome = self._run(lambda s: documents.add_line(s, self.doc_id, int(product_id)))
+        return [e for e in (outcome, rx.set_value("product-search", "")) if e is not None]
+
+    @rx.event
+    def add_free_line(self):
+        return self._run(lambda s: documents.add_line(s, self.doc_id))
+
+    @rx.event
+    def update_line_field(self, line_id: str, field: str, value: str):
+        if field not in LINE_FIELDS:
+            return None
+        line = next((l for l in self.lines if l["id"] == line_id), None)
+        if line is None or line.get(field) == value:
+            return None
+        form = {k: line[k] for k in LINE_FIELDS} | {field: value}
+        if self.current_user() is None:
+            return rx.toast.error(SESSION_EXPIRED)
+        try:
+            with session_scope() as session:
+                documents.update_line(session, int(line_id), form)
+        except ValidationErrors as exc:
+            self.line_errors = {f"{line_id}.{k}": v for k, v in exc.errors.items()}
+            return rx.toast.error(exc.message)
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self.line_errors = {}
+        with session_scope() as session:
+            self._reload(session)
+        return None
+
+    @rx.event
+    def move_line(self, line_id: str, delta: int):
+        return self._run(lambda s: documents.move_line(s, int(line_id), delta))
+
+    @rx.event
+    def delete_line(self, line_id: str):
+        return self._run(lambda s: documents.delete_line(s, int(line_id)))
+
+    # --- actions -------------------------------------------------------------------------
+    @rx.event
+    def show_preview(self):
+        if self.current_user() is None:
+            return rx.toast.error(SESSION_EXPIRED)
+        from simple_erp.providers.pdf import render_document_html
+
+        with session_scope() as session:
+            self.preview_html = render_document_html(documents.document_view(session, self.doc_id))
+        self.preview_open = True
+        return None
+
+    @rx.event
+    def set_preview_open(self, value: bool):
+        self.preview_open = value
+
+    @rx.event
+    def finalize(self):
+        return self._run(lambda s: documents.finalize(s, self.doc_id, clock.today()) and None,
+                         "Document finalisé : son numéro est attribué.")
+
+    @rx.event
+    def convert(self, target: str):
+        def action(session):
+            new = documents.convert(session, self.doc_id, target, clock.today())
+            return rx.redirect(f"/erp/document/{new.id}")
+        return self._run(action)
+
+    @rx.event
+    def create_credit_note(self):
+        def action(session):
+            new = documents.create_credit_note(session, self.doc_id, clock.today())
+            return rx.redirect(f"/erp/document/{new.id}")
+        return self._run(action)
+
+    @rx.event
+    def delete_draft(self):
+        if self.current_user() is None:
+            return rx.toast.error(SESSION_EXPIRED)
+        try:
+            with session_scope() as session:
+                documents.delete_draft(session, self.doc_id)
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        return [rx.toast.success("Brouillon supprimé."), rx.redirect(f"/erp?type={self.kind}")]
+
+    @rx.event(background=True)
+    async def generate_pdf(self):
+        async with self:
+            if self.current_user() is None:
+                yield rx.toast.error(SESSION_EXPIRED)
+                return
+            self.generating = True
+            doc_id = self.doc_id
+        try:
+            filename = await asyncio.to_thread(_generate_pdf, doc_id)
+        except DomainError as exc:
+            async with self:
+                self.generating = False
+            yield rx.toast.error(exc.message)
+            return
+        except Exception:  # noqa: BLE001 - reported to the user, details in the log
+            import logging
+
+            logging.getLogger(__name__).exception("PDF generation failed for document %s", doc_id)
+            async with self:
+                self.generating = False
+            yield rx.toast.error("La génération du PDF a échoué. Réessayez ; si cela persiste, contactez le support.")
+            return
+        async with self:
+            self.generating = False
+            with session_scope() as session:
+                self._reload(session)
+        yield rx.toast.success(f"PDF généré : {filename}")
+
+
+# --- UI ------------------------------------------------------------------------------------
+
+from simple_erp.components.forms import labelled  # noqa: E402
+from simple_erp.components.layout import staff_page  # noqa: E402
+
+_SELECT_CLASS = "rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface"
+
+
+def _select(options, value, on_change, id: str, disabled=False) -> rx.Component:
+    return rx.el.select(
+        rx.foreach(options, lambda o: rx.el.option(o[1], value=o[0])),
+        value=value, on_change=on_change, id=id, disabled=disabled,
+        class_name=_SELECT_CLASS, style={"width": "100%", "padding": "0 8px"},
+    )
+
+
+def header_block() -> rx.Component:
+    s = DocumentState
+    return rx.card(rx.grid(
+        labelled("Société émettrice", _select(s.company_choices, s.header.get("company_id", ""),
+                                              lambda v: s.set_header("company_id", v), "doc-company", ~s.editable)),
+        labelled("Date d'émission", rx.input(type="date", value=s.header.get("issue_date", ""), disabled=~s.editable,
+                                             on_change=lambda v: s.set_header("issue_date", v), id="doc-issue-date")),
+        labelled("Date de livraison / prestation", rx.input(type="date", value=s.header.get("delivery_date", ""),
+                                                            disabled=~s.editable, id="doc-delivery-date",
+                                                            on_change=lambda v: s.set_header("delivery_date", v))),
+        labelled("Conditions de paiement", _select(s.terms_choices, s.header.get("payment_terms", ""),
+                                                   lambda v: s.set_header("payment_terms", v), "doc-terms", ~s.editable)),
+        labelled("Date d'échéance", rx.text(s.due_date_label, id="doc-due-date")),
+        columns=rx.breakpoints(initial="1", sm="2", lg="5"), spacing="3", width="100%",
+    ), width="100%")
+
+
+def contacts_block() -> rx.Component:
+    s = DocumentState
+    return rx.card(rx.vstack(
+        rx.heading("Contacts", size="3"),
+        rx.hstack(
+            rx.foreach(s.linked, lambda c: rx.badge(
+                rx.link(c["name"], href="/contacts/" + c["id"]),
+                rx.cond(s.editable, rx.icon("x", size=12, cursor="pointer", on_click=s.unlink_contact(c["id"])), rx.fragment()),
+                size="2", variant="soft", class_name="linked-contact",
+            )),
+            rx.cond(s.linked.length() == 0, rx.text("Aucun contact lié.", size="2", color="gray")),
+            wrap="wrap",
+        ),
+        rx.cond(s.editable, rx.vstack(
+            rx.input(placeholder="Lier un contact : tapez son nom…", id="contact-search",
+                     on_change=s.search_contacts.debounce(250), width="100%", max_width="420px"),
+            rx.foreach(s.contact_results, lambda c: rx.button(
+                c["name"], rx.text(c["city"], size="1", color="gray"), variant="ghost", size="2",
+                on_click=s.link_contact(c["id"]), class_name="contact-result")),
+            spacing="1", width="100%",
+        )),
+        spacing="2", width="100%",
+    ), width="100%")
+
+
+def _line_input(line: rx.Var, field: str, width: str, align: str = "right") -> rx.Component:
+    return rx.input(
+        default_value=line[field], key=line["id"] + "-" + field + "-" + line[field],
+        on_blur=lambda v: DocumentState.update_line_field(line["id"], field, v),
+        disabled=~DocumentState.editable, width=width, text_align=align, size="1",
+        class_name=f"line-{field.replace('_', '-')}",
+    )
+
+
+def _line_row(line: rx.Var) -> rx.Component:
+    s = DocumentState
+    return rx.table.row(
+        rx.table.cell(rx.text_area(
+            default_value=line["description"], key=line["id"] + "-d-" + line["description"],
+            on_blur=lambda v: s.update_line_field(line["id"], "description", v), disabled=~s.editable,
+            rows="2", min_width="16em", size="1", class_name="line-description")),
+        rx.table.cell(_line_input(line, "quantity", "5em")),
+        rx.table.cell(_line_input(line, "unit", "4.5em", "left")),
+        rx.table.cell(_line_input(line, "unit_price", "7em")),
+        rx.table.cell(_line_input(line, "discount_percent", "4.5em")),
+        rx.table.cell(rx.el.select(
+            rx.foreach(s.vat_choices, lambda r: rx.el.option(r + " %", value=r)),
+            value=line["vat_rate"], disabled=~s.editable,
+            on_change=lambda v: s.update_line_field(line["id"], "vat_rate", v),
+            class_name=_SELECT_CLASS + " line-vat-rate", style={"padding": "0 6px"})),
+        rx.table.cell(rx.text(line["total_ht"], white_space="nowrap", class_name="line-total"), text_align="right"),
+        rx.table.cell(rx.cond(s.editable, rx.hstack(
+            rx.icon_button(rx.icon("arrow-up", size=14), size="1", variant="ghost", on_click=s.move_line(line["id"], -1), aria_label="Monter"),
+            rx.icon_button(rx.icon("arrow-down", size=14), size="1", variant="ghost", on_click=s.move_line(line["id"], 1), aria_label="Descendre"),
+            rx.icon_button(rx.icon("trash-2", size=14), size="1", variant="ghost", color_scheme="red",
+                           on_click=s.delete_line(line["id"]), aria_label="Supprimer la ligne"),
+            spacing="1"))),
+        class_name="document-line",
+    )
+
+
+def lines_block() -> rx.Component:
+    s = DocumentState
+    return rx.card(rx.vstack(
+        rx.heading("Lignes", size="3"),
+        rx.box(rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                           ("Désignation", "Qté", "Unité", "PU HT", "Remise %", "TVA", "Total HT", "")])),
+            rx.table.body(rx.foreach(s.lines, _line_row)),
+            width="100%", size="1",
+        ), overflow_x="auto", width="100%"),
+        rx.cond(s.editable, rx.flex(
+            rx.input(placeholder="Ajouter un produit : référence ou désignation…", id="product-search",
+                     on_change=s.search_products.debounce(250), width="100%", max_width="420px"),
+            rx.button(rx.icon("plus", size=14), "Ligne libre", variant="soft", on_click=s.add_free_line, id="add-free-line"),
+            gap="2", wrap="wrap", width="100%",
+        )),
+        rx.foreach(s.product_results, lambda p: rx.button(
+            p["label"], rx.text(p["price"], size="1", color="gray"), variant="ghost", size="2",
+            on_click=s.add_product_line(p["id"]), class_name="product-result")),
+        rx.cond(s.line_errors.length() > 0, rx.vstack(rx.foreach(s.line_errors.values(), lambda m: rx.text(m, color="red", size="2")))),
+        spacing="2", width="100%",
+    ), width="100%")
+
+
+def totals_block() -> rx.Component:
+    s = DocumentState
+    row = lambda label, value, id_, weight="regular": rx.hstack(  # noqa: E731
+        rx.text(label, weight=weight), rx.spacer(), rx.text(value, weight=weight, id=id_), width="100%")
+    return rx.card(rx.vstack(
+        row("Total HT", s.total_ht, "total-ht"),
+        rx.foreach(s.vat_rows, lambda r: rx.hstack(rx.text(r["label"]), rx.spacer(), rx.text(r["vat"]), width="100%", class_name="vat-row")),
+        rx.cond(s.vat_exempt, rx.text("TVA non applicable, art. 293 B du CGI", size="2", color="gray")),
+        row("Total TVA", s.total_vat, "total-vat"),
+        row("Total TTC", s.total_ttc, "total-ttc", "bold"),
+        spacing="2", width="100%",
+    ), width="100%", max_width="420px", margin_left="auto")
+
+
+def actions_block() -> rx.Component:
+    s = DocumentState
+    return rx.card(rx.vstack(
+        rx.heading("Action", size="3"),
+        rx.flex(
+            rx.button(rx.icon("eye", size=14), "Aperçu", variant="soft", on_click=s.show_preview, id="preview"),
+            rx.button(rx.icon("file-text", size=14), "Générer le PDF", on_click=s.generate_pdf, loading=s.generating, id="generate-pdf"),
+            rx.cond(s.editable, rx.alert_dialog.root(
+                rx.alert_dialog.trigger(rx.button("Finaliser", color_scheme="green", id="finalize")),
+                rx.alert_dialog.content(
+                    rx.alert_dialog.title("Finaliser le document ?"),
+                    rx.alert_dialog.description("Un numéro définitif lui sera attribué et il ne pourra plus être modifié."),
+                    rx.flex(rx.alert_dialog.cancel(rx.button("Annuler", variant="soft", color_scheme="gray")),
+                            rx.alert_dialog.action(rx.button("OK", on_click=s.finalize)), gap="3", justify="end"),
+                ),
+            )),
+            rx.foreach(s.conversions, lambda c: rx.button(c[1], variant="outline", on_click=s.convert(c[0]))),
+            rx.cond(s.can_credit, rx.button("Créer un avoir", variant="outline", color_scheme="orange", on_click=s.create_credit_note)),
+            rx.cond(s.editable, rx.button("Supprimer le brouillon", variant="ghost", color_scheme="red", on_click=s.delete_draft)),
+            gap="2", wrap="wrap",
+        ),
+        spacing="2", width="100%",
+    ), width="100%")
+
+
+def files_block() -> rx.Component:
+    s = DocumentState
+    return rx.card(rx.vstack(
+        rx.heading("Fichiers", size="3"),
+        rx.cond(s.files.length() == 0, rx.text("Aucun fichier. « Générer le PDF » en ajoute un.", size="2", color="gray")),
+        rx.table.root(rx.table.body(rx.foreach(s.files, lambda f: rx.table.row(
+            rx.table.cell(rx.link(f["name"], href=f["url"], is_external=True, class_name="file-link")),
+            rx.table.cell(f["date"]), rx.table.cell(f["size"]),
+            class_name="file-row",
+        ))), width="100%", size="1"),
+        spacing="2", width="100%",
+    ), width="100%")
+
+
+def preview_dialog() -> rx.Component:
+    s = DocumentState
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Aperçu"),
+            rx.box(rx.html(s.preview_html), id="preview-content", background="white", color="black", padding="1em"),
+            rx.dialog.close(rx.button("Fermer", variant="soft", margin_top="1em")),
+            max_width="900px",
+        ),
+        open=s.preview_open,
+        on_open_change=s.set_preview_open,
+    )
+
+
+def document_page() -> rx.Component:
+    s = DocumentState
+    return staff_page(
+        rx.cond(
+            s.not_found,
+            rx.callout("Ce document n'existe pas.", color_scheme="red", icon="triangle_alert"),
+            rx.vstack(
+                rx.hstack(
+                    rx.link("← Liste", href="/erp?type=" + s.kind, size="2"),
+                    rx.heading(s.title, size="5", id="document-title"),
+                    rx.badge(s.status_label, color_scheme=rx.cond(s.editable, "gray", "green"), id="document-status"),
+                    rx.text(s.source_label, size="2", color="gray"),
+                    align="center", wrap="wrap",
+                ),
+                header_block(), contacts_block(), lines_block(), totals_block(),
+                labelled("Notes", rx.text_area(default_value=s.header.get("notes", ""), key=s.doc_id.to_string() + "-notes",
+                                               on_blur=lambda v: s.set_header("notes", v), disabled=~s.editable,
+                                               width="100%", id="doc-notes")),
+                actions_block(), files_block(), preview_dialog(),
+                spacing="4", width="100%",
+            ),
+        ),
+        title="Document",
+    )

@@ -1,0 +1,182 @@
+"""Simple ERP: the list of documents of one kind, with filters and pagination."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import reflex as rx
+
+from simple_erp.components.layout import staff_page
+from simple_erp.db import session_scope
+from simple_erp.domain.documents import DocumentKind
+from simple_erp.domain.errors import DomainError
+from simple_erp.domain.money import parse_amount
+from simple_erp.services import clock, documents
+from simple_erp.state.auth import AuthState
+
+NEW_LABELS = {
+    "devis": "Nouveau devis", "bon_de_commande": "Nouveau bon de commande", "facture": "Nouvelle facture",
+    "bon_de_livraison": "Nouveau bon de livraison", "avoir": "Nouvel avoir",
+}
+TAB_LABELS = {"devis": "Devis", "bon_de_commande": "Bons de commande", "facture": "Factures",
+              "bon_de_livraison": "Bons de livraison", "avoir": "Avoirs"}
+FILTER_KEYS = ("status", "contact_query", "date_from", "date_to", "amount_min", "amount_max")
+
+
+def _filters(values: dict[str, str]) -> documents.DocumentFilters:
+    def day(key: str) -> date | None:
+        return date.fromisoformat(values[key]) if values.get(key) else None
+
+    def amount(key: str):
+        return parse_amount(values[key]) if values.get(key, "").strip() else None
+
+    return documents.DocumentFilters(
+        status=values.get("status", ""), contact_query=values.get("contact_query", ""),
+        date_from=day("date_from"), date_to=day("date_to"),
+        amount_min=amount("amount_min"), amount_max=amount("amount_max"),
+    )
+
+
+class DocumentListState(AuthState):
+    kind: str = "facture"
+    filters: dict[str, str] = {}
+    filter_error: str = ""
+    rows: list[dict] = []
+    total_label: str = ""
+    page: int = 1
+    page_count: int = 1
+
+    def _fetch(self) -> None:
+        if self.current_user() is None:
+            self.rows = []
+            return
+        try:
+            filters = _filters(self.filters)
+        except (ValueError, DomainError) as exc:
+            self.filter_error = getattr(exc, "message", "Filtre invalide.")
+            return
+        self.filter_error = ""
+        with session_scope() as session:
+            result = documents.list_documents(session, self.kind, filters, self.page)
+        self.rows = [dataclasses.asdict(row) for row in result.rows]
+        self.page, self.page_count = result.page, result.page_count
+        self.total_label = result.total_label
+
+    @rx.event
+    def load(self):
+        requested = self.router.page.params.get("type", "")
+        if requested in {k.value for k in DocumentKind}:
+            self.kind = requested
+        self.page = 1
+        self._fetch()
+
+    @rx.event
+    def set_kind(self, kind: str):
+        self.kind, self.page, self.filters = kind, 1, {}
+        self._fetch()
+
+    @rx.event
+    def set_filter(self, key: str, value: str):
+        if key in FILTER_KEYS:
+            self.filters[key] = value
+            self.page = 1
+            self._fetch()
+
+    @rx.event
+    def next_page(self):
+        self.page += 1
+        self._fetch()
+
+    @rx.event
+    def previous_page(self):
+        self.page = max(1, self.page - 1)
+        self._fetch()
+
+    @rx.event
+    def create(self):
+        if self.current_user() is None:
+            return rx.toast.error("Session expirée : reconnectez-vous.")
+        try:
+            with session_scope() as session:
+                doc = documents.create_document(session, self.kind, clock.today())
+                doc_id = doc.id
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        return rx.redirect(f"/erp/document/{doc_id}")
+
+
+def _filter_input(key: str, placeholder: str, **props) -> rx.Component:
+    return rx.input(placeholder=placeholder, default_value=DocumentListState.filters.get(key, ""),
+                    on_change=DocumentListState.set_filter(key).debounce(400), id=f"filter-{key.replace('_', '-')}", **props)
+
+
+def filters_bar() -> rx.Component:
+    return rx.flex(
+        rx.el.select(
+            rx.el.option("Tous les statuts", value=""), rx.el.option("Brouillon", value="brouillon"),
+            rx.el.option("Finalisé", value="finalise"),
+            value=DocumentListState.filters.get("status", ""),
+            on_change=lambda v: DocumentListState.set_filter("status", v), id="filter-status",
+            class_name="rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface", style={"padding": "0 8px"},
+        ),
+        _filter_input("contact_query", "Contact"),
+        rx.hstack(rx.text("Du", size="2"), _filter_input("date_from", "", type="date"),
+                  rx.text("au", size="2"), _filter_input("date_to", "", type="date"), align="center"),
+        _filter_input("amount_min", "Montant min (€)", width="9em"),
+        _filter_input("amount_max", "Montant max (€)", width="9em"),
+        gap="2", wrap="wrap", align="center",
+    )
+
+
+def _row(row: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.link(row["number"], href="/erp/document/" + row["id"].to_string())),
+        rx.table.cell(row["contact_name"]),
+        rx.table.cell(row["issue_date"]),
+        rx.table.cell(row["due_date"]),
+        rx.table.cell(row["status_label"]),
+        rx.table.cell(rx.text(row["total_ttc"], white_space="nowrap"), text_align="right"),
+        class_name="document-row",
+    )
+
+
+def documents_page() -> rx.Component:
+    return staff_page(
+        rx.tabs.root(
+            rx.tabs.list(*[rx.tabs.trigger(label, value=kind) for kind, label in TAB_LABELS.items()], wrap="wrap"),
+            value=DocumentListState.kind,
+            on_change=DocumentListState.set_kind,
+        ),
+        rx.flex(
+            filters_bar(),
+            rx.spacer(),
+            rx.match(
+                DocumentListState.kind,
+                *[(kind, rx.button(rx.icon("plus", size=16), label, on_click=DocumentListState.create, id="new-document"))
+                  for kind, label in NEW_LABELS.items()],
+                rx.fragment(),
+            ),
+            gap="3", wrap="wrap", margin_y="1em",
+        ),
+        rx.cond(DocumentListState.filter_error != "", rx.callout(DocumentListState.filter_error, color_scheme="red")),
+        rx.box(
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                               ("Numéro", "Contact", "Date", "Échéance", "Statut", "Total TTC")])),
+                rx.table.body(rx.foreach(DocumentListState.rows, _row)),
+                width="100%", variant="surface",
+            ),
+            overflow_x="auto",
+        ),
+        rx.flex(
+            rx.text(DocumentListState.total_label, size="2", color="gray"),
+            rx.spacer(),
+            rx.button("Précédent", on_click=DocumentListState.previous_page, disabled=DocumentListState.page <= 1, variant="soft"),
+            rx.text("Page " + DocumentListState.page.to_string() + " / " + DocumentListState.page_count.to_string(), size="2"),
+            rx.button("Suivant", on_click=DocumentListState.next_page,
+                      disabled=DocumentListState.page >= DocumentListState.page_count, variant="soft"),
+            gap="3", align="center", margin_top="1em",
+        ),
+        title="Simple ERP",
+    )
