@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what the tests need (Chromium from
 # Debian, Python packages, bun), then runs unit, service and API tests on SQLite and
-# PostgreSQL, then the end-to-end tests in Chromium on SQLite and on PostgreSQL.
+# PostgreSQL, the end-to-end tests in Chromium on SQLite and on PostgreSQL, and the
+# production-mode end-to-end tests (Redis, two backend workers, PostgreSQL).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -38,6 +39,10 @@ if createdb -h 127.0.0.1 -U postgres "$pg_db" 2>/dev/null; then
 else
   echo "PostgreSQL unreachable: cannot run the end-to-end tests on it"; status=1
 fi
+
+# Production mode: built frontend, Redis, two backend workers, PostgreSQL.
+redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no >/dev/null
+run e2e-prod-redis tests/e2e_prod
 
 "$VENV/bin/python" "$ROOT/scripts/junit_summary.py" "$results"/*.xml
 exit $status

@@ -26,8 +26,20 @@ class Settings(BaseSettings):
     # Fernet key (urlsafe base64, 32 bytes) for secrets at rest. When absent, one is
     # generated into data/secret.key on first run (git-ignored).
     secret_key: str = Field(default="", alias="SIMPLE_ERP_SECRET_KEY")
-    public_base_url: str = Field(default="http://localhost:3000", alias="PUBLIC_BASE_URL")
+    # Public address of the pages (payment page links); default: Reflex's deploy URL.
+    public_base_url: str = Field(default="", alias="PUBLIC_BASE_URL")
+    # Where the backend (API, webhooks) is reached from outside; default: REFLEX_API_URL.
+    public_api_url: str = Field(default="", alias="PUBLIC_API_URL")
     session_days: int = Field(default=14, alias="SIMPLE_ERP_SESSION_DAYS")
+    # Mollie: the SDK's endpoint ("" = the real Mollie API). With MOLLIE_SANDBOX=1 the
+    # endpoint is the local sandbox and companies without a key use a test key.
+    mollie_api_endpoint: str = Field(default="", alias="MOLLIE_API_ENDPOINT")
+    mollie_sandbox: bool = Field(default=False, alias="MOLLIE_SANDBOX")
+    # SendGrid: the SDK's host ("" = the real API); SENDGRID_SANDBOX=1 as for Mollie.
+    sendgrid_host: str = Field(default="", alias="SENDGRID_HOST")
+    sendgrid_sandbox: bool = Field(default=False, alias="SENDGRID_SANDBOX")
+    # Public key (base64) of the SendGrid Event Webhook, to verify its signatures.
+    sendgrid_event_public_key: str = Field(default="", alias="SENDGRID_EVENT_PUBLIC_KEY")
 
     @property
     def is_production(self) -> bool:

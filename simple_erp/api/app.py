@@ -1,4 +1,5 @@
-"""Custom HTTP routes mounted beside Reflex (api_transformer): health, file downloads."""
+"""Custom HTTP routes mounted beside Reflex (api_transformer): health, signed file
+downloads, the Mollie and SendGrid webhooks, the customer's public payment page."""
 
 from __future__ import annotations
 
@@ -52,7 +53,16 @@ async def download_file(request: Request) -> Response:
                     headers={"Content-Disposition": disposition, "Cache-Control": "private, no-store"})
 
 
-api = Starlette(routes=[
-    Route("/api/health", health, methods=["GET"]),
-    Route("/api/files/{file_id}", download_file, methods=["GET"]),
-])
+def _routes() -> list:
+    from simple_erp.api import email_events, public_pay, webhooks
+
+    return [
+        Route("/api/health", health, methods=["GET"]),
+        Route("/api/files/{file_id}", download_file, methods=["GET"]),
+        *webhooks.routes,
+        *email_events.routes,
+        *public_pay.routes,
+    ]
+
+
+api = Starlette(routes=_routes())

@@ -10,9 +10,13 @@ from simple_erp.models.document import (
     NumberCounter,
     NumberingPattern,
 )
+from simple_erp.models.email import EmailAttachment, EmailEvent, EmailMessage, EmailRubrique, EmailSettings, EmailTemplate
+from simple_erp.models.payment import Account, ErpPreferences, Payment, PaymentEvent, PaymentMethod, PaymentType
 from simple_erp.models.user import User, UserSession
 
 __all__ = [
+    "EmailAttachment", "EmailEvent", "EmailMessage", "EmailRubrique", "EmailSettings", "EmailTemplate",
+    "Account", "ErpPreferences", "Payment", "PaymentEvent", "PaymentMethod", "PaymentType",
     "Company", "Contact", "Document", "DocumentContact", "DocumentFile", "DocumentLine",
     "NumberCounter", "NumberingPattern", "Product", "User", "UserSession", "VatRate",
 ]

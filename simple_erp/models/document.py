@@ -42,10 +42,18 @@ class Document(SQLModel, table=True):
     total_ht: Decimal = Field(default=Decimal("0"), sa_column=Column(ScaledDecimal(2), nullable=False))
     total_vat: Decimal = Field(default=Decimal("0"), sa_column=Column(ScaledDecimal(2), nullable=False))
     total_ttc: Decimal = Field(default=Decimal("0"), sa_column=Column(ScaledDecimal(2), nullable=False))
+    # Sum of the counted amounts of its payments (Simple Paiement), kept in sync by
+    # services.payments, for lists; the payments themselves are the source of truth.
+    amount_received: Decimal = Field(
+        default=Decimal("0"), sa_column=Column(ScaledDecimal(2), nullable=False, server_default="0")
+    )
     # Frozen at finalisation: seller and buyer as printed (JSON).
     snapshot: str = Field(default="", sa_type=Text)
     # Denormalised name of the first linked contact, for lists.
     contact_name: str = Field(default="", max_length=420)
+    # Public payment page /payer/<token>: random and unguessable, made on first need
+    # (services.mollie_payments.ensure_public_token); None until then.
+    public_token: str | None = Field(default=None, max_length=64, unique=True, index=True)
     finalized_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -9,6 +9,7 @@ from simple_erp.components.layout import staff_page
 from simple_erp.db import session_scope
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.services import auth
+from simple_erp.pages.admin_email import settings_tab, templates_tab
 from simple_erp.state.auth import AuthState
 
 
@@ -59,7 +60,11 @@ def _error(key: str) -> rx.Var:
 def admin_crm_page() -> rx.Component:
     return staff_page(
         rx.tabs.root(
-            rx.tabs.list(rx.tabs.trigger("1. Utilisateurs", value="users")),
+            rx.tabs.list(rx.tabs.trigger("1. Utilisateurs", value="users"),
+                         rx.tabs.trigger("13. Paramètres", value="parametres"),
+                         rx.tabs.trigger("14. Modèles d'email", value="modeles"), wrap="wrap"),
+            rx.tabs.content(rx.box(settings_tab(), padding_top="1em"), value="parametres"),
+            rx.tabs.content(rx.box(templates_tab(), padding_top="1em"), value="modeles"),
             rx.tabs.content(
                 rx.vstack(
                     rx.table.root(

@@ -10,6 +10,10 @@ from simple_erp.db import session_scope
 from simple_erp.domain.documents import KIND_LABELS, PAYMENT_TERMS_LABELS, DocumentKind
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.domain.money import decimal_places, format_decimal_fr, format_eur
+from simple_erp.pages.admin_payments import (
+    PaymentAdminState, accounts_tab, methods_tab, preferences_tab, types_tab,
+)
+from simple_erp.pages.mollie_key import MollieKeyMixin, mollie_key_card
 from simple_erp.services import catalog, companies
 from simple_erp.state.auth import AuthState
 
@@ -25,7 +29,7 @@ def _flag(value: bool) -> str:
     return "1" if value else ""
 
 
-class AdminErpState(AuthState):
+class AdminErpState(MollieKeyMixin, AuthState):
     tab: str = "societe"
     companies: list[dict[str, str]] = []
     company_id: int = 0  # 0: a new company
@@ -61,11 +65,13 @@ class AdminErpState(AuthState):
         ]
         if self.company_id:
             self.patterns = companies.numbering_patterns(session, self.company_id)
+        self._show_mollie_key(session)
 
     @rx.event
     def load(self):
         if self.current_user() is None:
             return
+        self.tab = "societe"
         with session_scope() as session:
             rows = companies.list_companies(session)
             chosen = next((c for c in rows if c.is_default), rows[0] if rows else None)
@@ -336,6 +342,7 @@ def company_tab() -> rx.Component:
             rx.button("Enregistrer", on_click=AdminErpState.save_company, id="company-save"),
             spacing="3", width="100%",
         ), width="100%"),
+        rx.cond(AdminErpState.company_id != 0, mollie_key_card(AdminErpState)),
         spacing="4", width="100%",
     )
 
@@ -444,12 +451,22 @@ def admin_erp_page() -> rx.Component:
                 rx.tabs.trigger("2. Numérotation", value="numerotation"),
                 rx.tabs.trigger("3. Produits", value="produits"),
                 rx.tabs.trigger("4. Taux de TVA", value="tva"),
+                rx.tabs.trigger("8. Préférences ERP", value="preferences"),
+                rx.cond(PaymentAdminState.simple_paiement, rx.fragment(
+                    rx.tabs.trigger("10. Comptes", value="comptes"),
+                    rx.tabs.trigger("11. Types de paiement", value="types"),
+                    rx.tabs.trigger("12. Moyens de paiement", value="moyens"),
+                )),
                 wrap="wrap",
             ),
             rx.tabs.content(rx.box(company_tab(), padding_top="1em"), value="societe"),
             rx.tabs.content(rx.box(numbering_tab(), padding_top="1em"), value="numerotation"),
             rx.tabs.content(rx.box(products_tab(), padding_top="1em"), value="produits"),
             rx.tabs.content(rx.box(vat_tab(), padding_top="1em"), value="tva"),
+            rx.tabs.content(rx.box(preferences_tab(), padding_top="1em"), value="preferences"),
+            rx.tabs.content(rx.box(accounts_tab(), padding_top="1em"), value="comptes"),
+            rx.tabs.content(rx.box(types_tab(), padding_top="1em"), value="types"),
+            rx.tabs.content(rx.box(methods_tab(), padding_top="1em"), value="moyens"),
             value=AdminErpState.tab,
             on_change=AdminErpState.set_tab,
         ),

@@ -15,6 +15,9 @@ from simple_erp.domain.documents import (
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.domain.money import format_date_fr, format_decimal_fr, format_eur
 from simple_erp.services import catalog, clock, companies, contacts, documents, signed_urls
+from simple_erp.pages.email_form import EmailFormMixin, email_dialog, emails_block
+from simple_erp.pages.payment_block import PaymentBlockMixin, payment_block
+from simple_erp.state import live
 from simple_erp.state.auth import AuthState
 
 SESSION_EXPIRED = "Session expirée : reconnectez-vous."
@@ -34,7 +37,7 @@ def _generate_pdf(doc_id: int):
         return documents.generate_pdf(session, doc_id, render_document_pdf).filename
 
 
-class DocumentState(AuthState):
+class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
     doc_id: int = 0
     not_found: bool = False
     kind: str = ""
@@ -110,6 +113,8 @@ class DocumentState(AuthState):
         if doc.source_id:
             source = documents.get_document(session, doc.source_id)
             self.source_label = f"Issu de : {KIND_LABELS[DocumentKind(source.kind)]} {source.number or '(brouillon)'}"
+        self._reload_payments(session)
+        self._reload_emails(session)
 
     def _run(self, action, success: str = ""):
         """Checks the user, runs one service call in a transaction, reloads, reports."""
@@ -129,7 +134,7 @@ class DocumentState(AuthState):
         return rx.toast.success(success) if success else None
 
     @rx.event
-    def load(self):
+    async def load(self):
         self.not_found, self.preview_open, self.line_errors = False, False, {}
         self.contact_results, self.product_results = [], []
         if self.current_user() is None:
@@ -140,6 +145,18 @@ class DocumentState(AuthState):
                 self._reload(session)
         except (ValueError, DomainError):
             self.not_found = True
+            return
+        await live.watch(self, self._live_topic())
+
+    def _live_topic(self) -> str:
+        return f"document:{self.doc_id}" if self.doc_id else ""
+
+    async def _refresh_from_feed(self) -> None:
+        """Another tab, user or a webhook changed this document: show it."""
+        if not self.doc_id or self.current_user() is None:
+            return
+        with session_scope() as session:
+            self._reload(session)
 
     # --- header ------------------------------------------------------------------------
     @rx.event
@@ -434,6 +451,7 @@ def actions_block() -> rx.Component:
         rx.flex(
             rx.button(rx.icon("eye", size=14), "Aperçu", variant="soft", on_click=s.show_preview, id="preview"),
             rx.button(rx.icon("file-text", size=14), "Générer le PDF", on_click=s.generate_pdf, loading=s.generating, id="generate-pdf"),
+            rx.button(rx.icon("mail", size=14), "Envoyer par email", variant="soft", on_click=s.open_email_form, id="email-open"),
             rx.cond(s.editable, rx.alert_dialog.root(
                 rx.alert_dialog.trigger(rx.button("Finaliser", color_scheme="green", id="finalize")),
                 rx.alert_dialog.content(
@@ -494,11 +512,11 @@ def document_page() -> rx.Component:
                     rx.text(s.source_label, size="2", color="gray"),
                     align="center", wrap="wrap",
                 ),
-                header_block(), contacts_block(), lines_block(), totals_block(),
+                header_block(), contacts_block(), lines_block(), totals_block(), payment_block(DocumentState),
                 labelled("Notes", rx.text_area(default_value=s.header.get("notes", ""), key=s.doc_id.to_string() + "-notes",
                                                on_blur=lambda v: s.set_header("notes", v), disabled=~s.editable,
                                                width="100%", id="doc-notes")),
-                actions_block(), files_block(), preview_dialog(),
+                actions_block(), files_block(), emails_block(DocumentState), preview_dialog(), email_dialog(DocumentState),
                 spacing="4", width="100%",
             ),
         ),

@@ -12,12 +12,13 @@ from simple_erp.db import session_scope
 from simple_erp.domain.documents import DocumentKind
 from simple_erp.domain.errors import DomainError
 from simple_erp.domain.money import parse_amount
-from simple_erp.services import clock, documents
+from simple_erp.services import clock, documents, payments
+from simple_erp.state import live
 from simple_erp.state.auth import AuthState
 
 NEW_LABELS = {
     "devis": "Nouveau devis", "bon_de_commande": "Nouveau bon de commande", "facture": "Nouvelle facture",
-    "bon_de_livraison": "Nouveau bon de livraison", "avoir": "Nouvel avoir",
+    "bon_de_livraison": "Nouveau bon de livraison",
 }
 TAB_LABELS = {"devis": "Devis", "bon_de_commande": "Bons de commande", "facture": "Factures",
               "bon_de_livraison": "Bons de livraison", "avoir": "Avoirs"}
@@ -46,6 +47,7 @@ class DocumentListState(AuthState):
     total_label: str = ""
     page: int = 1
     page_count: int = 1
+    simple_paiement: bool = False
 
     def _fetch(self) -> None:
         if self.current_user() is None:
@@ -59,16 +61,24 @@ class DocumentListState(AuthState):
         self.filter_error = ""
         with session_scope() as session:
             result = documents.list_documents(session, self.kind, filters, self.page)
+            self.simple_paiement = payments.get_preferences(session).simple_paiement_enabled
         self.rows = [dataclasses.asdict(row) for row in result.rows]
         self.page, self.page_count = result.page, result.page_count
         self.total_label = result.total_label
 
     @rx.event
-    def load(self):
+    async def load(self):
         requested = self.router.page.params.get("type", "")
         if requested in {k.value for k in DocumentKind}:
             self.kind = requested
         self.page = 1
+        self._fetch()
+        await live.watch(self, self._live_topic())
+
+    def _live_topic(self) -> str:
+        return "documents"
+
+    async def _refresh_from_feed(self) -> None:
         self._fetch()
 
     @rx.event
@@ -136,6 +146,10 @@ def _row(row: rx.Var) -> rx.Component:
         rx.table.cell(row["issue_date"]),
         rx.table.cell(row["due_date"]),
         rx.table.cell(row["status_label"]),
+        rx.table.cell(rx.cond(row["payment_status_label"] != "", rx.badge(
+            row["payment_status_label"], class_name="list-payment-status",
+            color_scheme=rx.match(row["payment_status"], ("payee", "green"), ("partiellement_payee", "amber"),
+                                  ("en_retard", "red"), "gray")))),
         rx.table.cell(rx.text(row["total_ttc"], white_space="nowrap"), text_align="right"),
         class_name="document-row",
     )
@@ -155,15 +169,17 @@ def documents_page() -> rx.Component:
                 DocumentListState.kind,
                 *[(kind, rx.button(rx.icon("plus", size=16), label, on_click=DocumentListState.create, id="new-document"))
                   for kind, label in NEW_LABELS.items()],
-                rx.fragment(),
+                rx.text("Un avoir se crée depuis une facture finalisée : « Créer un avoir ».", size="2", color="gray"),
             ),
+            rx.cond(DocumentListState.simple_paiement,
+                    rx.link(rx.button(rx.icon("wallet", size=16), "Encaissements", variant="soft"), href="/encaissements")),
             gap="3", wrap="wrap", margin_y="1em",
         ),
         rx.cond(DocumentListState.filter_error != "", rx.callout(DocumentListState.filter_error, color_scheme="red")),
         rx.box(
             rx.table.root(
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                               ("Numéro", "Contact", "Date", "Échéance", "Statut", "Total TTC")])),
+                                               ("Numéro", "Contact", "Date", "Échéance", "Statut", "Paiement", "Total TTC")])),
                 rx.table.body(rx.foreach(DocumentListState.rows, _row)),
                 width="100%", variant="surface",
             ),

@@ -20,6 +20,8 @@ from simple_erp.domain.errors import DomainError
 from simple_erp.domain.money import CENT, format_date_fr, format_decimal_fr, format_eur
 from simple_erp.models.contact import Contact
 from simple_erp.models.document import Document, DocumentContact
+from simple_erp.domain.payment_rules import INVOICE_STATUS_LABELS, invoice_payment_status
+from simple_erp.services import clock
 from simple_erp.services.contacts import normalize
 
 PAGE_SIZE = 25
@@ -48,6 +50,8 @@ class DocumentRow:
     due_date: str  # "" when none
     total_ttc: str  # "1 234,56 €"
     status: str = ""  # raw status, e.g. for a badge colour
+    payment_status: str = ""  # finalised factures: InvoicePaymentStatus value
+    payment_status_label: str = ""  # "Non payée", "Partiellement payée", "Payée", "En retard"
 
 
 @dataclass(frozen=True)
@@ -122,8 +126,17 @@ def _total_label(total: int, capped: bool) -> str:
     return f"{format_decimal_fr(Decimal(total), 0)} document{'s' if total > 1 else ''}"
 
 
+def _payment_status(row, today: date) -> dict[str, str]:
+    """The derived payment status of a finalised invoice (empty for anything else)."""
+    if row.kind != DocumentKind.FACTURE.value or row.status != DocumentStatus.FINAL.value:
+        return {}
+    status = invoice_payment_status(row.total_ttc, row.amount_received, row.due_date, today)
+    return {"payment_status": status.value, "payment_status_label": INVOICE_STATUS_LABELS[status]}
+
+
 def list_documents(
-    session: Session, kind: str, filters: DocumentFilters, page: int = 1, page_size: int = PAGE_SIZE
+    session: Session, kind: str, filters: DocumentFilters, page: int = 1, page_size: int = PAGE_SIZE,
+    today: date | None = None,
 ) -> DocumentPage:
     """One page of documents of ``kind``, newest first (issue date, then id)."""
     conditions = _conditions(session, kind, filters or DocumentFilters())
@@ -138,7 +151,7 @@ def list_documents(
     result = session.execute(
         select(
             Document.id, Document.number, Document.status, Document.contact_name,
-            Document.issue_date, Document.due_date, Document.total_ttc,
+            Document.issue_date, Document.due_date, Document.total_ttc, Document.amount_received, Document.kind,
         )
         .where(*conditions)
         .order_by(Document.issue_date.desc(), Document.id.desc())
@@ -155,6 +168,7 @@ def list_documents(
             due_date=format_date_fr(r.due_date) if r.due_date else "",
             total_ttc=format_eur(r.total_ttc),
             status=r.status,
+            **_payment_status(r, today or clock.today()),
         )
         for r in result
     ]

@@ -39,7 +39,7 @@ from simple_erp.models.company import Company
 from simple_erp.models.contact import Contact
 from simple_erp.models.document import Document, DocumentContact, DocumentFile, DocumentLine
 from simple_erp.models.types import utcnow
-from simple_erp.services import catalog, companies, document_snapshot
+from simple_erp.services import catalog, changes, companies, document_snapshot
 from simple_erp.services.document_lists import (  # noqa: F401 - part of this module's API
     COUNT_CAP,
     DocumentFilters,
@@ -139,6 +139,7 @@ def _lock_draft(session: Session, doc_id: int, refuse=None) -> Document:
     if result.rowcount == 0:
         (refuse or (lambda d: ensure_editable(d.status)))(doc)
         ensure_editable(doc.status)  # defensive: never let a non-draft through
+    changes.touch(session, *changes.document_topics(doc_id))  # screens refresh after commit
     return doc
 
 
@@ -220,6 +221,7 @@ def create_document(session: Session, kind: str, today: date, company_id: int | 
     )
     session.add(doc)
     session.flush()
+    changes.touch(session, *changes.document_topics(doc.id))
     return doc
 
 
@@ -541,6 +543,7 @@ def _copy(session: Session, source: Document, kind: DocumentKind, today: date) -
         session.add(DocumentContact(document_id=doc.id, contact_id=link.contact_id, position=link.position))
     _sync_contacts(session, doc)
     _store_totals(session, doc)
+    changes.touch(session, *changes.document_topics(doc.id))
     return doc
 
 
@@ -648,6 +651,7 @@ def generate_pdf(session: Session, doc_id: int, render: Callable[[DocumentView],
         sha256=hashlib.sha256(content).hexdigest(), origin="pdf", content=content,
     )
     session.add(file)
+    changes.touch(session, f"document:{doc_id}")
     session.flush()
     return file
 

@@ -7,24 +7,30 @@ file unless E2E_DATABASE_URL is set. Run this folder in its own pytest invocatio
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from pathlib import Path
 
 _TMP = Path(tempfile.mkdtemp(prefix="simple_erp_e2e_"))
 os.environ["DATABASE_URL"] = os.environ.get("E2E_DATABASE_URL") or f"sqlite:///{_TMP / 'e2e.db'}"
 os.environ["SIMPLE_ERP_DATA_DIR"] = str(_TMP)
+os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+
+# The local Mollie and SendGrid stand-ins, over real HTTP, as `make run` uses them.
+from simple_erp.sandbox import mollie as _mollie_sandbox, sendgrid as _sendgrid_sandbox  # noqa: E402
+
+MOLLIE = _mollie_sandbox.start_in_thread()
+SENDGRID = _sendgrid_sandbox.start_in_thread()
+os.environ.update({
+    "MOLLIE_API_ENDPOINT": MOLLIE.api_endpoint, "MOLLIE_SANDBOX": "1",
+    "SENDGRID_HOST": SENDGRID.host, "SENDGRID_SANDBOX": "1",
+})
 
 import pytest  # noqa: E402
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-ADMIN = {"email": "admin@exemple.fr", "name": "Alice Martin", "password": "motdepasse-solide"}
+from tests.browser_helpers import ADMIN, CHROMIUM_ARGS, db_session, ensure_admin, sign_in  # noqa: E402,F401
 
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 expect.set_options(timeout=15_000)
 
 
@@ -75,30 +81,6 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
-
-
-def db_session():
-    from simple_erp.db import session_scope
-
-    return session_scope()
-
-
-def ensure_admin() -> None:
-    """The known admin account exists (created through the service when missing)."""
-    from simple_erp.services import auth
-
-    with db_session() as session:
-        if not auth.has_any_user(session):
-            auth.create_first_admin(session, ADMIN["email"], ADMIN["name"], ADMIN["password"])
-
-
-def sign_in(page: Page, email: str = ADMIN["email"], password: str = ADMIN["password"]) -> None:
-    ensure_admin()
-    page.goto("/connexion")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(password)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page).to_have_url(re.compile(r".*/contacts$"))
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import delete, func, select
 
-from tests.e2e.conftest import ADMIN, db_session, sign_in
+from tests.browser_helpers import ADMIN, db_session, sign_in
 
 pytestmark = pytest.mark.e2e
 

@@ -560,3 +560,18 @@ def test_list_count_is_capped(session_factory, company_id, monkeypatch):
     with session_factory() as session:
         page = documents.list_documents(session, "facture", documents.DocumentFilters(), 1, 2)
     assert (page.total, page.total_capped, page.page_count, page.total_label) == (4, True, 2, "3+ documents")
+
+
+def test_contact_search_matching_many_contacts_gives_the_same_rows(session_factory, company_id, monkeypatch):
+    lyon = [make_contact(session_factory, name, city="Lyon") for name in ("Abel", "Bruno", "Carle")]
+    make_contact(session_factory, "Dorian", city="Brest")
+    ids = [make_draft(session_factory, contact_id=c, issue=date(2026, 5, i + 1)) for i, c in enumerate(lyon)]
+
+    def search():
+        with session_factory() as session:
+            page = documents.list_documents(session, "facture", documents.DocumentFilters(contact_query="lyon"))
+        return [r.id for r in page.rows], page.total
+
+    assert search() == (ids[::-1], 3)  # few contacts: documents found through their links
+    monkeypatch.setattr(document_lists, "CONTACT_IDS_MAX", 2)
+    assert search() == (ids[::-1], 3)  # many contacts: filtered while walking the date index

@@ -1,0 +1,139 @@
+"""Encaissements: every payment across invoices, with filters, totals per account, CSV."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+import reflex as rx
+
+from simple_erp.components.layout import staff_page
+from simple_erp.db import session_scope
+from simple_erp.domain.payment_rules import STATUS_LABELS
+from simple_erp.services import payments
+from simple_erp.state import live
+from simple_erp.state.auth import AuthState
+
+_SELECT = "rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface"
+FILTER_KEYS = ("date_from", "date_to", "account_id", "method_id", "status")
+
+
+def _filters(values: dict[str, str]) -> payments.PaymentFilters:
+    def day(key: str) -> date | None:
+        return date.fromisoformat(values[key]) if values.get(key) else None
+
+    def ident(key: str) -> int | None:
+        return int(values[key]) if values.get(key) else None
+
+    return payments.PaymentFilters(date_from=day("date_from"), date_to=day("date_to"), account_id=ident("account_id"),
+                                   method_id=ident("method_id"), status=values.get("status", ""))
+
+
+class CollectionsState(AuthState):
+    filters: dict[str, str] = {}
+    rows: list[dict] = []
+    totals: list[list[str]] = []
+    accounts: list[list[str]] = []
+    methods: list[list[str]] = []
+    page: int = 1
+    page_count: int = 1
+    total: int = 0
+
+    def _fetch(self) -> None:
+        if self.current_user() is None:
+            self.rows, self.totals = [], []
+            return
+        with session_scope() as session:
+            self.accounts = [[str(a.id), a.name] for a in payments.list_accounts(session)]
+            self.methods = [[str(m.id), m.label] for m in payments.list_methods(session)]
+            result = payments.list_collections(session, _filters(self.filters), self.page)
+        self.rows = [dataclasses.asdict(r) for r in result.rows]
+        self.totals = [[name, amount] for name, amount in result.totals_by_account]
+        self.page, self.page_count, self.total = result.page, result.page_count, result.total
+
+    @rx.event
+    async def load(self):
+        self.page = 1
+        self._fetch()
+        await live.watch(self, self._live_topic())
+
+    def _live_topic(self) -> str:
+        return "payments"
+
+    async def _refresh_from_feed(self) -> None:
+        self._fetch()
+
+    @rx.event
+    def set_filter(self, key: str, value: str):
+        if key in FILTER_KEYS:
+            self.filters[key] = value
+            self.page = 1
+            self._fetch()
+
+    @rx.event
+    def next_page(self):
+        self.page += 1
+        self._fetch()
+
+    @rx.event
+    def previous_page(self):
+        self.page = max(1, self.page - 1)
+        self._fetch()
+
+    @rx.event
+    def export_csv(self):
+        if self.current_user() is None:
+            return rx.toast.error("Session expirée : reconnectez-vous.")
+        with session_scope() as session:
+            data = payments.collections_csv(session, _filters(self.filters))
+        return rx.download(data=data, filename="encaissements.csv")
+
+
+S = CollectionsState
+
+
+def _choice(rows, key: str, empty: str, id: str) -> rx.Component:
+    return rx.el.select(
+        rx.el.option(empty, value=""), rx.foreach(rows, lambda r: rx.el.option(r[1], value=r[0])),
+        value=S.filters.get(key, ""), on_change=lambda v: S.set_filter(key, v), id=id,
+        class_name=_SELECT, style={"padding": "0 8px"},
+    )
+
+
+def collections_page() -> rx.Component:
+    statuses = [[s.value, label] for s, label in STATUS_LABELS.items()]
+    return staff_page(
+        rx.flex(
+            rx.hstack(rx.text("Du", size="2"), rx.input(type="date", on_change=lambda v: S.set_filter("date_from", v)),
+                      rx.text("au", size="2"), rx.input(type="date", on_change=lambda v: S.set_filter("date_to", v)),
+                      align="center"),
+            _choice(S.accounts, "account_id", "Tous les comptes", "filter-account"),
+            _choice(S.methods, "method_id", "Tous les moyens", "filter-method"),
+            _choice(statuses, "status", "Tous les statuts", "filter-payment-status"),
+            rx.spacer(),
+            rx.button(rx.icon("download", size=14), "Exporter en CSV", variant="soft", on_click=S.export_csv),
+            gap="2", wrap="wrap", align="center", margin_bottom="1em",
+        ),
+        rx.flex(rx.foreach(S.totals, lambda t: rx.card(rx.vstack(
+            rx.text(t[0], size="2", color="gray"), rx.text(t[1], size="4", weight="bold"), spacing="1"))),
+            gap="3", wrap="wrap", margin_bottom="1em", id="collection-totals"),
+        rx.box(rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
+                "Facture", "Contact", "Moyen de paiement", "Compte", "Montant", "Statut", "Demandé le", "Reçu le")])),
+            rx.table.body(rx.foreach(S.rows, lambda r: rx.table.row(
+                rx.table.cell(rx.link(r["document_number"], href="/erp/document/" + r["document_id"].to_string())),
+                rx.table.cell(r["contact_name"]), rx.table.cell(r["method_label"]), rx.table.cell(r["account_name"]),
+                rx.table.cell(r["amount"]), rx.table.cell(r["status_label"]), rx.table.cell(r["requested_on"]),
+                rx.table.cell(r["received_on"]), class_name="collection-row",
+            ))),
+            width="100%", variant="surface",
+        ), overflow_x="auto"),
+        rx.flex(
+            rx.text(S.total.to_string() + " paiement(s)", size="2", color="gray"), rx.spacer(),
+            rx.button("Précédent", on_click=S.previous_page, disabled=S.page <= 1, variant="soft"),
+            rx.text("Page " + S.page.to_string() + " / " + S.page_count.to_string(), size="2"),
+            rx.button("Suivant", on_click=S.next_page, disabled=S.page >= S.page_count, variant="soft"),
+            gap="3", align="center", margin_top="1em",
+        ),
+        title="Encaissements",
+    )

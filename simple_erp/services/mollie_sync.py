@@ -1,0 +1,260 @@
+"""Bring our Mollie payments to what Mollie says: the one sync used by the webhook, the
+reconciliation (command and background task) and the "Resynchroniser" button. Part of
+``services.mollie_payments`` (use it from there).
+
+Never trust a webhook: only the id is used; the payment is fetched with its company's
+key; its metadata must name our payment and its amount be ours; its status goes through
+the explicit table of ``domain.mollie_status``, then ``payments.apply_status`` (the same
+function the UI uses), which is idempotent. A missed webhook is caught up in order
+("Paiement reçu" before its refund), so a reception is dated and counted exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import or_, text, update
+from sqlmodel import Session, select
+
+from simple_erp.domain.errors import DomainError
+from simple_erp.domain.mollie_status import UnknownMollieStatus, catch_up_steps, map_status
+from simple_erp.domain.payment_rules import PaymentStatus, TransitionError
+from simple_erp.models.company import Company
+from simple_erp.models.document import Document
+from simple_erp.models.payment import Payment
+from simple_erp.models.types import utcnow
+from simple_erp.providers.mollie import MollieError, PaymentInfo
+from simple_erp.services import clock, payments
+from simple_erp.services.mollie_gateway import SessionFactory, company_api_key, gateway_for_key, record_error
+
+logger = logging.getLogger(__name__)
+
+_S = PaymentStatus
+IN_FLIGHT = (_S.PENDING.value, _S.DEBIT_IN_PROGRESS.value, _S.AUTHORIZED.value)
+OUTCOMES = ("applied", "unchanged", "ignored", "unknown")
+OUTCOME_MESSAGES = {
+    "applied": "Statut mis à jour depuis Mollie.",
+    "unchanged": "Déjà à jour : rien n'a changé chez Mollie.",
+    "ignored": "Mollie a répondu, mais sa réponse n'a pas pu être appliquée à ce paiement (voir le journal).",
+    "unknown": "Ce paiement est inconnu de Simple ERP.",
+}
+_SOURCES = {"webhook": payments.SOURCE_WEBHOOK, "resynchronisation": payments.SOURCE_RESYNC,
+            "resync": payments.SOURCE_RESYNC, "reconcile": payments.SOURCE_RESYNC,
+            "utilisateur": payments.SOURCE_USER, "user": payments.SOURCE_USER}
+_RECONCILE_LOCK_ID = 7_214_302  # PostgreSQL advisory lock: one reconciliation at a time
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    outcome: str  # applied | unchanged | ignored | unknown
+    error: str = ""  # French, when Mollie refused or answered something unusable
+
+
+@dataclass(frozen=True)
+class _Known:
+    payment_id: int
+    amount: Decimal
+    api_key: str | None
+    key_error: str
+
+
+def outcome_message(outcome: str) -> str:
+    """French text of an outcome, for a toast."""
+    return OUTCOME_MESSAGES.get(outcome, outcome)
+
+
+def _source(source: str) -> str:
+    try:
+        return _SOURCES[source]
+    except KeyError:
+        raise ValueError(f"unknown source {source!r}: one of {sorted(_SOURCES)}") from None
+
+
+def _load_known(session: Session, provider_payment_id: str) -> _Known | None:
+    row = session.exec(
+        select(Payment.id, Payment.amount, Company)
+        .join(Document, Document.id == Payment.document_id)
+        .join(Company, Company.id == Document.company_id)
+        .where(Payment.provider_payment_id == provider_payment_id)
+    ).first()
+    if row is None:
+        return None
+    payment_id, amount, company = row
+    try:
+        return _Known(payment_id, amount, company_api_key(company), "")
+    except DomainError as err:
+        return _Known(payment_id, amount, None, err.message)
+
+
+def _mismatch(info: PaymentInfo, known: _Known, provider_payment_id: str) -> str:
+    """Why the fetched payment is not the one we know under this id ("" when it is)."""
+    metadata = info.metadata if isinstance(info.metadata, dict) else {}
+    if info.id != provider_payment_id:
+        return f"Mollie answered payment {info.id!r}"
+    if str(metadata.get("payment_id", "")) != str(known.payment_id):
+        return f"metadata payment_id {metadata.get('payment_id')!r} is not ours"
+    if info.amount != known.amount:
+        return f"amount {info.amount} differs from ours ({known.amount})"
+    return ""
+
+
+def _same_amounts(target: PaymentStatus, info: PaymentInfo) -> list:
+    if target in (_S.REFUNDED, _S.PARTIALLY_REFUNDED):
+        return [Payment.amount_refunded == info.amount_refunded]
+    if target is _S.CHARGED_BACK:
+        return [Payment.amount_charged_back == info.amount_charged_back]
+    return []
+
+
+def apply_info(session: Session, payment_id: int, info: PaymentInfo, source: str) -> str:
+    """Bring the payment to the status of ``info`` (fetched from Mollie), in the caller's
+    transaction: "applied" or "unchanged". UnknownMollieStatus and TransitionError propagate
+    (the caller rolls back)."""
+    target = map_status(info.status, info.method, info.amount, info.amount_refunded, info.amount_charged_back)
+    now = utcnow()
+    same = session.execute(  # the usual repeat: one UPDATE, no lock on the invoice
+        update(Payment)
+        .where(Payment.id == payment_id, Payment.status == target.value, *_same_amounts(target, info))
+        .values(last_synced_at=now, provider_error="")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if same:
+        return "unchanged"
+    payment, _doc = payments._locked_payment(session, payment_id)  # then read, under the lock
+    changed = False
+    for step in catch_up_steps(PaymentStatus(payment.status), target):
+        paid_on = info.paid_at.astimezone(clock.PARIS).date() if step is _S.RECEIVED and info.paid_at else None
+        changed |= payments.apply_status(
+            session, payment_id, step, now, source, received_on=paid_on,
+            amount_refunded=info.amount_refunded if step in (_S.REFUNDED, _S.PARTIALLY_REFUNDED) else None,
+            amount_charged_back=info.amount_charged_back if step is _S.CHARGED_BACK else None,
+            note=f"Mollie : {info.status}",
+        )
+    payment.last_synced_at, payment.provider_error = now, ""
+    session.add(payment)
+    session.flush()
+    return "applied" if changed else "unchanged"
+
+
+def sync(session_factory: SessionFactory, provider_payment_id: str, source: str) -> SyncResult:
+    """``sync_from_provider`` with the French error kept (for the button)."""
+    source = _source(source)
+    with session_factory() as session:
+        known = _load_known(session, provider_payment_id)
+    if known is None:
+        logger.info("Mollie payment %s is unknown here: nothing to do", provider_payment_id)
+        return SyncResult("unknown")
+    if known.api_key is None:
+        record_error(session_factory, known.payment_id, known.key_error)
+        return SyncResult("ignored", known.key_error)
+    try:
+        info = gateway_for_key(known.api_key).get_payment(provider_payment_id)
+    except DomainError as err:
+        record_error(session_factory, known.payment_id, err.message)
+        return SyncResult("ignored", err.message)
+    except MollieError as err:
+        if err.retryable:
+            raise
+        logger.warning("Mollie payment %s (payment %s) cannot be fetched: %s",
+                       provider_payment_id, known.payment_id, err.message)
+        record_error(session_factory, known.payment_id, err.message)
+        return SyncResult("ignored", err.message)
+    problem = _mismatch(info, known, provider_payment_id)
+    if problem:
+        logger.warning("Mollie payment %s ignored for payment %s: %s", provider_payment_id, known.payment_id, problem)
+        return SyncResult("ignored", "La réponse de Mollie ne correspond pas à ce paiement.")
+    try:
+        with session_factory() as session:
+            return SyncResult(apply_info(session, known.payment_id, info, source))
+    except UnknownMollieStatus as err:
+        logger.error("Mollie payment %s (payment %s) has an unknown status %r: not applied",
+                     provider_payment_id, known.payment_id, err.status)
+        message = f"Statut Mollie inconnu : « {err.status} »."
+        record_error(session_factory, known.payment_id, message)
+        return SyncResult("ignored", message)
+    except TransitionError as err:
+        logger.warning("Mollie payment %s (payment %s, Mollie status %s) not applied: %s",
+                       provider_payment_id, known.payment_id, info.status, err.message)
+        return SyncResult("ignored", err.message)
+
+
+def sync_from_provider(session_factory: SessionFactory, provider_payment_id: str, source: str = "webhook") -> str:
+    """Fetch the Mollie payment and apply its status to ours. Returns "applied",
+    "unchanged", "ignored" (a refused move, a foreign or unusable answer, an unknown Mollie
+    status: logged) or "unknown" (no payment of ours has this id). Raises MollieError when
+    retrying later may help (Mollie unreachable, 5xx, 429): the webhook answers 503."""
+    return sync(session_factory, provider_payment_id, source).outcome
+
+
+def resync_payment(session_factory: SessionFactory, payment_id: int) -> str:
+    """The "Resynchroniser" button: the outcome of ``sync_from_provider`` (French text:
+    ``outcome_message``); DomainError (French) when Mollie cannot answer usefully."""
+    with session_factory() as session:
+        payment = payments.get_payment(session, payment_id)
+        if payment.provider != payments.PROVIDER_MOLLIE:
+            raise DomainError("Seul un paiement Mollie se resynchronise.")
+        provider_id = payment.provider_payment_id
+    if not provider_id:
+        raise DomainError("Ce paiement n'a pas encore été créé chez Mollie : enregistrez-le à nouveau.")
+    try:
+        result = sync(session_factory, provider_id, payments.SOURCE_RESYNC)
+    except MollieError as err:
+        raise DomainError(err.message) from err
+    if result.outcome == "ignored" and result.error:
+        raise DomainError(result.error)
+    return result.outcome
+
+
+@contextmanager
+def _exclusive(session_factory: SessionFactory):
+    """True when this process may reconcile now (PostgreSQL: one worker at a time)."""
+    with session_factory() as session:
+        engine = session.get_bind()
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    with engine.connect() as conn:
+        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": _RECONCILE_LOCK_ID}).scalar())
+        conn.commit()
+        try:
+            yield got
+        finally:
+            if got:
+                conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _RECONCILE_LOCK_ID})
+                conn.commit()
+
+
+def reconcile(session_factory: SessionFactory, older_than: timedelta = timedelta(minutes=5),
+              limit: int = 500) -> dict[str, int]:
+    """Fetch again every Mollie payment still in flight (en attente, prélèvement en cours,
+    autorisé) requested more than ``older_than`` ago and not synced since, so that a missed
+    webhook never leaves an invoice unpaid. Counts: checked, one per outcome, errors
+    (Mollie unreachable…), and skipped=1 when another worker is already reconciling."""
+    counts = {"checked": 0, **{outcome: 0 for outcome in OUTCOMES}, "errors": 0}
+    with _exclusive(session_factory) as mine:
+        if not mine:
+            return counts | {"skipped": 1}
+        cutoff = utcnow() - older_than
+        with session_factory() as session:
+            rows = list(session.exec(
+                select(Payment.id, Payment.provider_payment_id)
+                .where(Payment.provider == payments.PROVIDER_MOLLIE, Payment.status.in_(IN_FLIGHT),
+                       Payment.provider_payment_id.is_not(None), Payment.requested_at <= cutoff,
+                       or_(Payment.last_synced_at.is_(None), Payment.last_synced_at <= cutoff))
+                .order_by(Payment.requested_at, Payment.id).limit(limit)
+            ))
+        for payment_id, provider_id in rows:
+            counts["checked"] += 1
+            try:
+                counts[sync_from_provider(session_factory, provider_id, "resynchronisation")] += 1
+            except MollieError as err:
+                counts["errors"] += 1
+                logger.warning("reconcile: payment %s not fetched: %s", payment_id, err.message)
+            except Exception:  # noqa: BLE001 - one bad payment must not stop the others
+                counts["errors"] += 1
+                logger.exception("reconcile: payment %s failed", payment_id)
+    return counts

@@ -1,0 +1,192 @@
+"""Encaissements: the payments of every invoice, filtered, paginated, totalled per account,
+and exported as CSV. Re-exported by ``services.payments``.
+
+The period (date_from, date_to, both inclusive) filters a payment on the day it was
+received (``received_on``) when it has been received — also when it was refunded or
+charged back later — and otherwise on the day it was requested (``requested_at`` as a
+date in Europe/Paris). So "November" lists what came in in November plus the requests
+made in November that are still pending, cancelled, failed or expired.
+
+Rows are ordered by reception date (newest first), then the payments not received, by
+request date (newest first).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import BigInteger, and_, case, func, or_, select, type_coerce
+from sqlmodel import Session
+
+from simple_erp.domain.errors import DomainError
+from simple_erp.domain.money import format_date_fr, format_eur, from_cents
+from simple_erp.domain.payment_rules import STATUS_LABELS, PaymentStatus
+from simple_erp.models.document import Document
+from simple_erp.models.payment import Account, Payment, PaymentMethod, PaymentType
+from simple_erp.services.clock import PARIS
+
+PAGE_SIZE = 50
+COLLECTION_STATUS_CHOICES: list[tuple[str, str]] = [("", "Tous les statuts")] + [
+    (status.value, label) for status, label in STATUS_LABELS.items()
+]
+CSV_HEADER = (
+    "N° de facture", "Client", "Moyen de paiement", "Compte", "Montant", "Statut",
+    "Date de demande", "Date de réception",
+)
+
+
+@dataclass
+class PaymentFilters:
+    date_from: date | None = None  # inclusive; see the module docstring for which date
+    date_to: date | None = None
+    account_id: int | None = None
+    method_id: int | None = None
+    status: str = ""  # "" (all) or a PaymentStatus value
+
+
+@dataclass(frozen=True)
+class CollectionRow:
+    payment_id: int
+    document_id: int
+    document_number: str
+    contact_name: str
+    method_label: str
+    account_name: str
+    amount: str  # "1 234,56 €"
+    status_label: str
+    requested_on: str  # "28/11/2026" (Paris)
+    received_on: str  # "28/11/2026" or ""
+    status: str = ""  # raw PaymentStatus value
+
+
+@dataclass(frozen=True)
+class CollectionsPage:
+    rows: list[CollectionRow]
+    total: int  # matching payments
+    page: int
+    page_count: int
+    totals_by_account: list[tuple[str, str]]  # (account name, received sum "1 234,56 €"), by name
+
+
+def _paris_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=PARIS)
+
+
+def _conditions(filters: PaymentFilters) -> list:
+    conditions = []
+    if filters.status:
+        try:
+            conditions.append(Payment.status == PaymentStatus(filters.status).value)
+        except ValueError:
+            raise DomainError("Statut de paiement inconnu.", field="status") from None
+    if filters.account_id:
+        conditions.append(PaymentMethod.account_id == filters.account_id)
+    if filters.method_id:
+        conditions.append(Payment.method_id == filters.method_id)
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise DomainError("La date de début doit précéder la date de fin.", field="date_from")
+    received, requested = [Payment.received_on.is_not(None)], [Payment.received_on.is_(None)]
+    if filters.date_from is not None:
+        received.append(Payment.received_on >= filters.date_from)
+        requested.append(Payment.requested_at >= _paris_midnight(filters.date_from))
+    if filters.date_to is not None:
+        received.append(Payment.received_on <= filters.date_to)
+        requested.append(Payment.requested_at < _paris_midnight(filters.date_to + timedelta(days=1)))
+    if filters.date_from is not None or filters.date_to is not None:
+        conditions.append(or_(and_(*received), and_(*requested)))
+    return conditions
+
+
+def _joined(query):
+    return (
+        query.join(Document, Document.id == Payment.document_id)
+        .join(PaymentMethod, PaymentMethod.id == Payment.method_id)
+        .join(PaymentType, PaymentType.id == PaymentMethod.payment_type_id)
+        .join(Account, Account.id == PaymentMethod.account_id)
+    )
+
+
+def _rows_query(conditions: list):
+    return _joined(
+        select(
+            Payment.id, Payment.document_id, Document.number, Document.contact_name,
+            PaymentType.name.label("type_name"), Account.name.label("account_name"),
+            Payment.amount, Payment.status, Payment.requested_at, Payment.received_on,
+        )
+    ).where(*conditions).order_by(
+        Payment.received_on.is_(None), Payment.received_on.desc(), Payment.requested_at.desc(), Payment.id.desc()
+    )
+
+
+def _row(r) -> CollectionRow:
+    return CollectionRow(
+        payment_id=r.id,
+        document_id=r.document_id,
+        document_number=r.number or "",
+        contact_name=r.contact_name,
+        method_label=f"{r.type_name} — {r.account_name}",
+        account_name=r.account_name,
+        amount=format_eur(r.amount),
+        status_label=STATUS_LABELS.get(PaymentStatus(r.status), r.status),
+        requested_on=format_date_fr(r.requested_at.astimezone(PARIS).date()),
+        received_on=format_date_fr(r.received_on) if r.received_on else "",
+        status=r.status,
+    )
+
+
+def _totals_by_account(session: Session, conditions: list) -> list[tuple[str, str]]:
+    """Received sum per account (what counts as received: refunds deducted), in cents in SQL."""
+    cents, refunded = type_coerce(Payment.amount, BigInteger), type_coerce(Payment.amount_refunded, BigInteger)
+    counted = case(
+        (Payment.status == PaymentStatus.RECEIVED.value, cents),
+        (Payment.status == PaymentStatus.PARTIALLY_REFUNDED.value, cents - refunded),
+        else_=0,
+    )
+    query = _joined(select(Account.id, Account.name, func.sum(counted))).where(*conditions)
+    result = session.execute(query.group_by(Account.id, Account.name).order_by(Account.name, Account.id))
+    return [(name, format_eur(from_cents(int(total or 0)))) for _id, name, total in result]
+
+
+def list_collections(session: Session, filters: PaymentFilters, page: int = 1,
+                     page_size: int = PAGE_SIZE) -> CollectionsPage:
+    """One page of payments matching ``filters``, with the received totals per account over
+    every matching payment (not only this page)."""
+    conditions = _conditions(filters or PaymentFilters())
+    page_size = max(1, page_size)
+    total = session.execute(_joined(select(func.count(Payment.id))).where(*conditions)).scalar_one()
+    page_count = max(1, math.ceil(total / page_size))
+    page = min(max(1, page), page_count)
+    result = session.execute(_rows_query(conditions).offset((page - 1) * page_size).limit(page_size))
+    return CollectionsPage(
+        rows=[_row(r) for r in result],
+        total=total,
+        page=page,
+        page_count=page_count,
+        totals_by_account=_totals_by_account(session, conditions),
+    )
+
+
+def _csv_cell(value: str) -> str:
+    """Keep spreadsheets from running a cell as a formula (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def collections_csv(session: Session, filters: PaymentFilters) -> str:
+    """Every matching payment as CSV for a French spreadsheet: ";" separated, decimal comma
+    ("1234,56", no thousands separator), dates dd/mm/yyyy, header in French, UTF-8 BOM
+    first (encode the result with "utf-8")."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    for r in session.execute(_rows_query(_conditions(filters or PaymentFilters()))):
+        row = _row(r)
+        writer.writerow([
+            _csv_cell(row.document_number), _csv_cell(row.contact_name), _csv_cell(row.method_label),
+            _csv_cell(row.account_name), f"{r.amount:.2f}".replace(".", ","), row.status_label,
+            row.requested_on, row.received_on,
+        ])
+    return "\ufeff" + out.getvalue()

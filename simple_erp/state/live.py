@@ -1,0 +1,155 @@
+"""Live updates: push a committed change to every open screen showing it.
+
+Each page state that shows a record calls ``await watch(self, topic)`` when it loads:
+its browser tab's client token is registered for that topic (a Redis set per topic
+when REFLEX_REDIS_URL is set, so every worker sees it; an in-process map otherwise).
+When services.changes announces a topic, the worker that committed the change opens
+each registered tab's state with ``app.modify_state`` and calls its
+``_refresh_from_feed()``; Reflex delivers the delta to the browser even when its
+websocket lives on another worker. Pushes run as background tasks: a busy tab never
+delays the request (a webhook) that made the change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from typing import Protocol
+
+import reflex as rx
+
+from simple_erp.config import get_settings
+from simple_erp.services import changes
+
+log = logging.getLogger(__name__)
+_PREFIX = "simple_erp:live:"
+_TTL_SECONDS = 24 * 3600
+
+
+class Registry(Protocol):
+    async def watch(self, member: str, topic: str) -> None: ...
+    async def members(self, topic: str) -> set[str]: ...
+    async def forget(self, member: str, topic: str) -> None: ...
+
+
+class MemoryRegistry:
+    def __init__(self) -> None:
+        self._by_topic: dict[str, set[str]] = defaultdict(set)
+        self._topic_of: dict[str, str] = {}
+
+    async def watch(self, member: str, topic: str) -> None:
+        previous = self._topic_of.get(member)
+        if previous and previous != topic:
+            self._by_topic[previous].discard(member)
+        self._topic_of[member] = topic
+        self._by_topic[topic].add(member)
+
+    async def members(self, topic: str) -> set[str]:
+        return set(self._by_topic.get(topic, ()))
+
+    async def forget(self, member: str, topic: str) -> None:
+        self._by_topic[topic].discard(member)
+        if self._topic_of.get(member) == topic:
+            del self._topic_of[member]
+
+
+class RedisRegistry:
+    def __init__(self, url: str) -> None:
+        from redis import asyncio as aioredis
+
+        self._redis = aioredis.from_url(url, decode_responses=True)
+
+    async def watch(self, member: str, topic: str) -> None:
+        previous = await self._redis.getset(f"{_PREFIX}of:{member}", topic)
+        pipe = self._redis.pipeline()
+        if previous and previous != topic:
+            pipe.srem(f"{_PREFIX}{previous}", member)
+        pipe.sadd(f"{_PREFIX}{topic}", member)
+        pipe.expire(f"{_PREFIX}{topic}", _TTL_SECONDS)
+        pipe.expire(f"{_PREFIX}of:{member}", _TTL_SECONDS)
+        await pipe.execute()
+
+    async def members(self, topic: str) -> set[str]:
+        return set(await self._redis.smembers(f"{_PREFIX}{topic}"))
+
+    async def forget(self, member: str, topic: str) -> None:
+        await self._redis.srem(f"{_PREFIX}{topic}", member)
+
+
+_registry: Registry | None = None
+_app: rx.App | None = None
+_loop: asyncio.AbstractEventLoop | None = None
+_state_classes: dict[str, type[rx.State]] = {}
+
+
+def registry() -> Registry:
+    global _registry
+    if _registry is None:
+        url = get_settings().redis_url
+        _registry = RedisRegistry(url) if url else MemoryRegistry()
+    return _registry
+
+
+def _member(state: rx.State) -> str:
+    return f"{type(state).get_full_name()}|{state.router.session.client_token}"
+
+
+async def watch(state: rx.State, topic: str) -> None:
+    """Register this tab for ``topic`` (and drop the topic it showed before)."""
+    _state_classes[type(state).get_full_name()] = type(state)
+    try:
+        await registry().watch(_member(state), topic)
+    except Exception:  # noqa: BLE001 - live updates are a comfort, never a failure
+        log.exception("live: could not register a tab for %s", topic)
+
+
+async def _push_one(topic: str, member: str) -> None:
+    from reflex.istate.manager.token import BaseStateToken
+
+    class_name, _, token = member.partition("|")
+    cls = _state_classes.get(class_name)
+    if cls is None or _app is None:
+        return
+    async with _app.modify_state(BaseStateToken(ident=token, cls=cls)) as root:
+        state = await root.get_state(cls)
+        if state._live_topic() not in (topic, ""):  # the tab now shows another record
+            await registry().forget(member, topic)
+            return
+        await state._refresh_from_feed()
+
+
+async def _push(topics: frozenset[str]) -> None:
+    for topic in topics:
+        for member in await registry().members(topic):
+            try:
+                await _push_one(topic, member)
+            except Exception:  # noqa: BLE001
+                log.exception("live: push of %s to a tab failed", topic)
+
+
+def _on_change(topics: frozenset[str]) -> None:
+    loop = _loop
+    if loop is None or loop.is_closed():
+        return
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        loop.create_task(_push(topics))
+    else:
+        loop.call_soon_threadsafe(lambda: loop.create_task(_push(topics)))
+
+
+async def _capture_loop() -> None:
+    global _loop
+    _loop = asyncio.get_running_loop()
+
+
+def install(app: rx.App) -> None:
+    """Called once by the app module: remember the app, listen to the change feed."""
+    global _app
+    _app = app
+    app.register_lifespan_task(_capture_loop)
+    changes.subscribe(_on_change)
