@@ -29,7 +29,7 @@ run() {  # run NAME pytest-args...
   "$VENV/bin/python" -m pytest -p no:cacheprovider --junitxml="$results/$name.xml" "$@" || status=1
 }
 
-run unit-services-api tests/unit tests/services tests/api
+run unit-services-api tests/unit tests/services tests/api tests/providers
 run e2e-sqlite tests/e2e
 
 pg_db="simple_erp_e2e_$$"

@@ -35,3 +35,21 @@ def sign_in(page: Page, email: str = ADMIN["email"], password: str = ADMIN["pass
     page.locator("#password").fill(password)
     page.get_by_role("button", name="Se connecter").click()
     expect(page).to_have_url(re.compile(r".*/contacts$"))
+
+
+def sign_out(page: Page) -> None:
+    """User menu → « Se déconnecter » (retried: a re-render may close the menu)."""
+    for _ in range(3):
+        page.locator("#user-menu").click()
+        item = page.get_by_role("menuitem", name="Se déconnecter")
+        try:
+            item.click(timeout=5_000)
+            break
+        except Exception:  # noqa: BLE001 - the menu closed under us: open it again
+            page.keyboard.press("Escape")
+    expect(page).to_have_url(re.compile(r".*/connexion$"))
+
+
+def toast(page: Page, text: str) -> None:
+    """A toast with this text is shown (the newest, when several match)."""
+    expect(page.get_by_text(text).last).to_be_visible()

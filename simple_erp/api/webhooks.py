@@ -42,7 +42,7 @@ from simple_erp.services import mollie_payments
 logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH = mollie_payments.WEBHOOK_PATH
-PAYMENT_ID_RE = re.compile(r"^tr_\w{1,64}$", re.ASCII)
+PAYMENT_ID_RE = re.compile(r"tr_\w{1,64}", re.ASCII)  # fullmatch
 MAX_BODY_BYTES = 4096
 
 
@@ -72,7 +72,7 @@ def _payment_id(body: bytes, content_type: str) -> str | None:
             return None
         if len(set(values)) == 1:
             value = values[0]
-    if isinstance(value, str) and PAYMENT_ID_RE.match(value):
+    if isinstance(value, str) and PAYMENT_ID_RE.fullmatch(value):
         return value
     return None
 

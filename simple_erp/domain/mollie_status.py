@@ -102,5 +102,5 @@ def catch_up_steps(current: PaymentStatus, target: PaymentStatus) -> list[Paymen
     then accepts or refuses it)."""
     current, target = PaymentStatus(current), PaymentStatus(target)
     if current in _BEFORE_PAID and target in _AFTER_PAID:
-        return [target]
+        return [_S.RECEIVED, target]
     return [target]

@@ -16,6 +16,7 @@ _SELECT = "rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface"
 
 
 class PaymentAdminState(AuthState):
+    loaded: bool = False
     simple_paiement: bool = False
     mollie: bool = False
     accounts: list[dict[str, str]] = []
@@ -50,6 +51,7 @@ class PaymentAdminState(AuthState):
             return
         with session_scope() as session:
             self._refresh(session)
+        self.loaded = True
         self.account, self.account_id, self.account_errors = {}, 0, {}
         self.type_form, self.type_id, self.type_errors = {}, 0, {}
         self.method, self.method_id, self.method_errors = {}, 0, {}
@@ -210,6 +212,7 @@ def _buttons(save, close, save_id: str) -> rx.Component:
 
 def preferences_tab() -> rx.Component:
     return rx.card(rx.vstack(
+        rx.cond(S.loaded, rx.box(id="preferences-loaded", display="none")),
         _checkbox("Activer Simple Paiement", S.simple_paiement, S.set_simple_paiement, "pref-simple-paiement"),
         _checkbox("Activation du module de paiement Mollie", S.mollie, S.set_mollie, "pref-mollie"),
         rx.text("Simple Paiement ajoute les onglets « 10. Comptes », « 11. Types de paiement » et "

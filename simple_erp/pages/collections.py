@@ -13,6 +13,7 @@ from simple_erp.domain.payment_rules import STATUS_LABELS
 from simple_erp.services import payments
 from simple_erp.state import live
 from simple_erp.state.auth import AuthState
+from simple_erp.state.pagination import PaginationMixin, pager
 
 _SELECT = "rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface"
 FILTER_KEYS = ("date_from", "date_to", "account_id", "method_id", "status")
@@ -29,14 +30,12 @@ def _filters(values: dict[str, str]) -> payments.PaymentFilters:
                                    method_id=ident("method_id"), status=values.get("status", ""))
 
 
-class CollectionsState(AuthState):
+class CollectionsState(PaginationMixin, AuthState):
     filters: dict[str, str] = {}
     rows: list[dict] = []
     totals: list[list[str]] = []
     accounts: list[list[str]] = []
     methods: list[list[str]] = []
-    page: int = 1
-    page_count: int = 1
     total: int = 0
 
     def _fetch(self) -> None:
@@ -69,16 +68,6 @@ class CollectionsState(AuthState):
             self.filters[key] = value
             self.page = 1
             self._fetch()
-
-    @rx.event
-    def next_page(self):
-        self.page += 1
-        self._fetch()
-
-    @rx.event
-    def previous_page(self):
-        self.page = max(1, self.page - 1)
-        self._fetch()
 
     @rx.event
     def export_csv(self):
@@ -130,9 +119,7 @@ def collections_page() -> rx.Component:
         ), overflow_x="auto"),
         rx.flex(
             rx.text(S.total.to_string() + " paiement(s)", size="2", color="gray"), rx.spacer(),
-            rx.button("Précédent", on_click=S.previous_page, disabled=S.page <= 1, variant="soft"),
-            rx.text("Page " + S.page.to_string() + " / " + S.page_count.to_string(), size="2"),
-            rx.button("Suivant", on_click=S.next_page, disabled=S.page >= S.page_count, variant="soft"),
+            pager(S),
             gap="3", align="center", margin_top="1em",
         ),
         title="Encaissements",

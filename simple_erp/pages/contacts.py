@@ -11,12 +11,11 @@ from simple_erp.db import session_scope
 from simple_erp.pages.contact_detail import mandate_badge
 from simple_erp.services import contacts
 from simple_erp.state.auth import AuthState
+from simple_erp.state.pagination import PaginationMixin
 
 
-class ContactListState(AuthState):
+class ContactListState(PaginationMixin, AuthState):
     query: str = ""
-    page: int = 1
-    page_count: int = 1
     total: int = 0
     total_label: str = ""
     rows: list[dict] = []
@@ -39,16 +38,6 @@ class ContactListState(AuthState):
     @rx.event
     def search(self, value: str):
         self.query, self.page = value, 1
-        self._fetch()
-
-    @rx.event
-    def next_page(self):
-        self.page += 1
-        self._fetch()
-
-    @rx.event
-    def previous_page(self):
-        self.page = max(1, self.page - 1)
         self._fetch()
 
 

@@ -15,6 +15,7 @@ from simple_erp.domain.money import parse_amount
 from simple_erp.services import clock, documents, payments
 from simple_erp.state import live
 from simple_erp.state.auth import AuthState
+from simple_erp.state.pagination import PaginationMixin, pager
 
 NEW_LABELS = {
     "devis": "Nouveau devis", "bon_de_commande": "Nouveau bon de commande", "facture": "Nouvelle facture",
@@ -39,14 +40,12 @@ def _filters(values: dict[str, str]) -> documents.DocumentFilters:
     )
 
 
-class DocumentListState(AuthState):
+class DocumentListState(PaginationMixin, AuthState):
     kind: str = "facture"
     filters: dict[str, str] = {}
     filter_error: str = ""
     rows: list[dict] = []
     total_label: str = ""
-    page: int = 1
-    page_count: int = 1
     simple_paiement: bool = False
 
     def _fetch(self) -> None:
@@ -92,16 +91,6 @@ class DocumentListState(AuthState):
             self.filters[key] = value
             self.page = 1
             self._fetch()
-
-    @rx.event
-    def next_page(self):
-        self.page += 1
-        self._fetch()
-
-    @rx.event
-    def previous_page(self):
-        self.page = max(1, self.page - 1)
-        self._fetch()
 
     @rx.event
     def create(self):
@@ -188,10 +177,7 @@ def documents_page() -> rx.Component:
         rx.flex(
             rx.text(DocumentListState.total_label, size="2", color="gray"),
             rx.spacer(),
-            rx.button("Précédent", on_click=DocumentListState.previous_page, disabled=DocumentListState.page <= 1, variant="soft"),
-            rx.text("Page " + DocumentListState.page.to_string() + " / " + DocumentListState.page_count.to_string(), size="2"),
-            rx.button("Suivant", on_click=DocumentListState.next_page,
-                      disabled=DocumentListState.page >= DocumentListState.page_count, variant="soft"),
+            pager(DocumentListState),
             gap="3", align="center", margin_top="1em",
         ),
         title="Simple ERP",

@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 SessionFactory = Callable[[], AbstractContextManager[Session]]
 GatewayFactory = Callable[[str, "str | None"], MollieGateway]
 
-API_KEY_RE = re.compile(r"^(live|test)_\w{20,}$", re.ASCII)
+API_KEY_RE = re.compile(r"(live|test)_\w{20,}", re.ASCII)  # fullmatch
 NO_KEY = "Saisissez la clé API Mollie de la société (Admin ERP → 1. Société émettrice)."
 BAD_KEY = ("Clé API Mollie invalide : elle commence par test_ ou live_, suivie d'au moins 20 lettres "
            "ou chiffres (tableau de bord Mollie → Développeurs → Clés API).")
@@ -70,14 +70,19 @@ def _decrypt_key(encrypted: str) -> str:
     return crypto.decrypt(encrypted)
 
 
-def company_api_key(company: Company) -> str:
-    """The company's key; in sandbox mode a test key of its own when it has none."""
-    key = _decrypt_key(company.mollie_api_key_encrypted) if company.mollie_api_key_encrypted else ""
+def api_key_for(company_id: int, encrypted_key: str) -> str:
+    """The key of company ``company_id`` from its encrypted column; in sandbox mode a test
+    key of its own when it has none."""
+    key = _decrypt_key(encrypted_key) if encrypted_key else ""
     if key:
         return key
     if sandbox_mode():
-        return f"test_sandbox_company_{company.id}"
+        return f"test_sandbox_company_{company_id}"
     raise DomainError(NO_KEY, field="mollie_api_key")
+
+
+def company_api_key(company: Company) -> str:
+    return api_key_for(company.id, company.mollie_api_key_encrypted)
 
 
 def gateway_for_key(api_key: str) -> MollieGateway:
@@ -96,7 +101,7 @@ def set_mollie_api_key(session: Session, company_id: int, key: str) -> None:
     """Store the company's Mollie API key, encrypted; an empty key removes it."""
     company = companies.get_company(session, company_id)
     key = (key or "").strip()
-    if key and not API_KEY_RE.match(key):
+    if key and not API_KEY_RE.fullmatch(key):
         raise ValidationErrors({"mollie_api_key": BAD_KEY})
     company.mollie_api_key_encrypted = crypto.encrypt(key)
     session.add(company)

@@ -89,6 +89,7 @@ logger = logging.getLogger(__name__)
 WEBHOOK_PATH = "/api/webhooks/mollie"
 MOLLIE_METHOD = {CARD: "creditcard", SEPA: "directdebit"}
 ONLINE_UNAVAILABLE = "Le paiement en ligne n'est pas disponible pour cette facture."
+ONLINE_DOWN = "Le paiement en ligne est momentanément indisponible : réessayez dans quelques instants."
 ALREADY_PAID = "Cette facture est déjà réglée."
 _S = PaymentStatus
 
@@ -377,7 +378,7 @@ def _online_candidate(session_factory: SessionFactory, token: str) -> tuple[int,
         due = amount_due(doc.total_ttc, payments.document_received(session, doc.id))
         if due <= 0:
             raise DomainError(ALREADY_PAID)
-        method_id = card_method_id(session)
+        method_id = card_method_id(session, doc.company_id)
         if method_id is None:
             raise DomainError(ONLINE_UNAVAILABLE)
         pending = [p for p in mollie_payments_of(session, doc.id, card_only=True) if p.status == _S.PENDING.value]
@@ -390,7 +391,10 @@ def _online_candidate(session_factory: SessionFactory, token: str) -> tuple[int,
 
 
 def pay_online(session_factory: SessionFactory, token: str, urls: AppUrls) -> str:
-    """"Payer par carte bancaire" on the public page: the Mollie checkout URL to go to."""
+    """"Payer par carte bancaire" on the public page: the Mollie checkout URL to go to.
+    Reuses the invoice's pending Mollie card payment when it is still open at Mollie,
+    otherwise requests the amount due (no user). DomainError (French, for the payer):
+    PublicInvoiceNotFound, already paid, not available, or Mollie momentarily down."""
     for _attempt in range(3):
         payment_id, provider_id, checkout_url = _online_candidate(session_factory, token)
         if provider_id and checkout_url:
@@ -403,7 +407,11 @@ def pay_online(session_factory: SessionFactory, token: str, urls: AppUrls) -> st
                 if payment.status == _S.PENDING.value and payment.checkout_url:
                     return payment.checkout_url
             continue
-        info = start_mollie_payment(session_factory, payment_id, urls)
+        try:
+            info = start_mollie_payment(session_factory, payment_id, urls)
+        except DomainError as err:  # kept on the payment for the staff; the payer gets a plain message
+            logger.warning("online payment of payment %s: %s", payment_id, err.message)
+            raise DomainError(ONLINE_DOWN) from err
         if info is not None and info.checkout_url and info.status == "open":
             return info.checkout_url
     raise DomainError(ONLINE_UNAVAILABLE)
@@ -414,7 +422,7 @@ __all__ = [
     "API_KEY_RE", "NO_KEY", "check_company_connection", "gateway_for_company", "mollie_key_display",
     "sandbox_mode", "set_gateway_factory", "set_mollie_api_key",
     # requests (here)
-    "AppUrls", "MOLLIE_METHOD", "WEBHOOK_PATH", "check_direct_debit_allowed", "check_mollie_request",
+    "ALREADY_PAID", "AppUrls", "MOLLIE_METHOD", "ONLINE_DOWN", "ONLINE_UNAVAILABLE", "WEBHOOK_PATH", "check_direct_debit_allowed", "check_mollie_request",
     "mandate_fingerprint", "pay_online", "request_mollie_payment", "start_mollie_payment",
     # public page (mollie_public)
     "PublicInvoice", "PublicInvoiceNotFound", "ensure_public_token", "public_invoice", "refresh_public_status",

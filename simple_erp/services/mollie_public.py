@@ -18,12 +18,13 @@ from simple_erp.domain.documents import DocumentKind, DocumentStatus
 from simple_erp.domain.errors import DomainError
 from simple_erp.domain.money import format_date_fr, format_eur
 from simple_erp.domain.payment_rules import PaymentStatus, amount_due
+from simple_erp.models.company import Company
 from simple_erp.models.document import Document, DocumentFile
 from simple_erp.models.payment import Payment
 from simple_erp.models.types import utcnow
 from simple_erp.providers.mollie import MollieError
 from simple_erp.services import documents, payments
-from simple_erp.services.mollie_gateway import SessionFactory
+from simple_erp.services.mollie_gateway import SessionFactory, api_key_for
 from simple_erp.services.mollie_sync import IN_FLIGHT, sync_from_provider
 
 CARD, SEPA = "carte_bancaire", "prelevement_sepa"
@@ -78,10 +79,19 @@ def document_by_token(session: Session, token: str) -> Document | None:
     return session.exec(query).first()
 
 
-def card_method_id(session: Session) -> int | None:
-    """An active Mollie "Carte bancaire" moyen (Mollie module on), or None."""
+def card_method_id(session: Session, company_id: int | None = None) -> int | None:
+    """An active Mollie "Carte bancaire" moyen (Mollie module on), or None; also None when
+    ``company_id`` is given and that company cannot reach Mollie (no key, no sandbox)."""
     rows = [r for r in payments.payment_method_choices(session) if r.is_mollie and r.type_code == CARD]
-    return rows[0].id if rows else None
+    if not rows:
+        return None
+    if company_id is not None:
+        company = session.get(Company, company_id)
+        try:
+            api_key_for(company.id, company.mollie_api_key_encrypted)
+        except DomainError:
+            return None
+    return rows[0].id
 
 
 def mollie_payments_of(session: Session, doc_id: int, card_only: bool = False) -> list[Payment]:
@@ -123,7 +133,7 @@ def public_invoice(session: Session, token: str) -> PublicInvoice | None:
         doc_id=doc.id, company_name=view.seller.name, logo_data_uri=logo, number=doc.number or "",
         issue_date=format_date_fr(doc.issue_date), due_date=format_date_fr(doc.due_date) if doc.due_date else "",
         total_ttc=format_eur(doc.total_ttc), amount_due=format_eur(due), paid=paid,
-        online_payment=not paid and due > 0 and card_method_id(session) is not None,
+        online_payment=not paid and due > 0 and card_method_id(session, doc.company_id) is not None,
         last_status="paye" if paid else (_bucket(latest.status) if latest else ""),
         has_pdf=pdf_id is not None, latest_pdf_id=pdf_id,
     )

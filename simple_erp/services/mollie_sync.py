@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import or_, text, update
+from sqlalchemy import bindparam, or_, text, update
 from sqlmodel import Session, select
 
 from simple_erp.domain.errors import DomainError
@@ -29,7 +29,7 @@ from simple_erp.models.payment import Payment
 from simple_erp.models.types import utcnow
 from simple_erp.providers.mollie import MollieError, PaymentInfo
 from simple_erp.services import clock, payments
-from simple_erp.services.mollie_gateway import SessionFactory, company_api_key, gateway_for_key, record_error
+from simple_erp.services.mollie_gateway import SessionFactory, api_key_for, gateway_for_key, record_error
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,28 @@ _SOURCES = {"webhook": payments.SOURCE_WEBHOOK, "resynchronisation": payments.SO
 _RECONCILE_LOCK_ID = 7_214_302  # PostgreSQL advisory lock: one reconciliation at a time
 
 
+# The two statements every webhook runs, built once (building them costs more CPU than
+# running them): Core statements, so no ORM bookkeeping either.
+_PAYMENT, _DOCUMENT, _COMPANY = Payment.__table__, Document.__table__, Company.__table__
+_KNOWN = (  # the key only: never the company's logo
+    select(_PAYMENT.c.id, _PAYMENT.c.amount, _PAYMENT.c.status, _PAYMENT.c.amount_refunded,
+           _PAYMENT.c.amount_charged_back, _COMPANY.c.id, _COMPANY.c.mollie_api_key_encrypted)
+    .select_from(_PAYMENT.join(_DOCUMENT, _DOCUMENT.c.id == _PAYMENT.c.document_id)
+                 .join(_COMPANY, _COMPANY.c.id == _DOCUMENT.c.company_id))
+    .where(_PAYMENT.c.provider_payment_id == bindparam("b_provider_id"))
+)
+_SAME_STATUS = (_PAYMENT.c.id == bindparam("b_id"), _PAYMENT.c.status == bindparam("b_status"))
+_MARK_SYNCED = {"last_synced_at": bindparam("b_now"), "provider_error": ""}
+_STAMP = update(_PAYMENT).where(_PAYMENT.c.id == bindparam("b_id")).values(**_MARK_SYNCED)
+_UNCHANGED = {  # conditional UPDATE per kind of target: nothing to compare, refunded, charged back
+    "status": update(_PAYMENT).where(*_SAME_STATUS).values(**_MARK_SYNCED),
+    "refunded": update(_PAYMENT).where(*_SAME_STATUS, _PAYMENT.c.amount_refunded == bindparam("b_amount"))
+    .values(**_MARK_SYNCED),
+    "charged_back": update(_PAYMENT).where(*_SAME_STATUS, _PAYMENT.c.amount_charged_back == bindparam("b_amount"))
+    .values(**_MARK_SYNCED),
+}
+
+
 @dataclass(frozen=True)
 class SyncResult:
     outcome: str  # applied | unchanged | ignored | unknown
@@ -60,6 +82,7 @@ class _Known:
     amount: Decimal
     api_key: str | None
     key_error: str
+    state: tuple[str, Decimal, Decimal] | None = None  # (status, refunded, charged back) when read
 
 
 def outcome_message(outcome: str) -> str:
@@ -75,17 +98,12 @@ def _source(source: str) -> str:
 
 
 def _load_known(session: Session, provider_payment_id: str) -> _Known | None:
-    row = session.exec(
-        select(Payment.id, Payment.amount, Company)
-        .join(Document, Document.id == Payment.document_id)
-        .join(Company, Company.id == Document.company_id)
-        .where(Payment.provider_payment_id == provider_payment_id)
-    ).first()
+    row = session.execute(_KNOWN, {"b_provider_id": provider_payment_id}).first()
     if row is None:
         return None
-    payment_id, amount, company = row
+    payment_id, amount, status, refunded, charged_back, company_id, encrypted_key = row
     try:
-        return _Known(payment_id, amount, company_api_key(company), "")
+        return _Known(payment_id, amount, api_key_for(company_id, encrypted_key), "", (status, refunded, charged_back))
     except DomainError as err:
         return _Known(payment_id, amount, None, err.message)
 
@@ -102,41 +120,62 @@ def _mismatch(info: PaymentInfo, known: _Known, provider_payment_id: str) -> str
     return ""
 
 
-def _same_amounts(target: PaymentStatus, info: PaymentInfo) -> list:
+def _mark_if_unchanged(session: Session, payment_id: int, target: PaymentStatus, info: PaymentInfo,
+                       now) -> bool:
+    """One conditional UPDATE: stamps last_synced_at when the payment already is ``target``
+    (with the same refunded / charged back amount where it matters). True when it was."""
+    params = {"b_id": payment_id, "b_status": target.value, "b_now": now}
     if target in (_S.REFUNDED, _S.PARTIALLY_REFUNDED):
-        return [Payment.amount_refunded == info.amount_refunded]
-    if target is _S.CHARGED_BACK:
-        return [Payment.amount_charged_back == info.amount_charged_back]
-    return []
+        statement, params["b_amount"] = _UNCHANGED["refunded"], info.amount_refunded
+    elif target is _S.CHARGED_BACK:
+        statement, params["b_amount"] = _UNCHANGED["charged_back"], info.amount_charged_back
+    else:
+        statement = _UNCHANGED["status"]
+    return session.execute(statement, params).rowcount == 1
 
 
-def apply_info(session: Session, payment_id: int, info: PaymentInfo, source: str) -> str:
+def _looks_unchanged(state: tuple[str, Decimal, Decimal] | None, target: PaymentStatus, info: PaymentInfo) -> bool:
+    """From a state read earlier: worth trying the one-UPDATE path (None: do not know)."""
+    if state is None:
+        return True
+    status, refunded, charged_back = state
+    if status != target.value:
+        return False
+    if target in (_S.REFUNDED, _S.PARTIALLY_REFUNDED):
+        return refunded == info.amount_refunded
+    return target is not _S.CHARGED_BACK or charged_back == info.amount_charged_back
+
+
+def apply_info(session: Session, payment_id: int, info: PaymentInfo, source: str,
+               known_state: tuple[str, Decimal, Decimal] | None = None) -> str:
     """Bring the payment to the status of ``info`` (fetched from Mollie), in the caller's
     transaction: "applied" or "unchanged". UnknownMollieStatus and TransitionError propagate
-    (the caller rolls back)."""
+    (the caller rolls back). ``known_state`` (status, refunded, charged back), read before
+    the fetch, only chooses the path: the usual duplicate costs one conditional UPDATE."""
     target = map_status(info.status, info.method, info.amount, info.amount_refunded, info.amount_charged_back)
     now = utcnow()
-    same = session.execute(  # the usual repeat: one UPDATE, no lock on the invoice
-        update(Payment)
-        .where(Payment.id == payment_id, Payment.status == target.value, *_same_amounts(target, info))
-        .values(last_synced_at=now, provider_error="")
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if same:
-        return "unchanged"
-    payment, _doc = payments._locked_payment(session, payment_id)  # then read, under the lock
+    if _looks_unchanged(known_state, target, info) and _mark_if_unchanged(session, payment_id, target, info, now):
+        return "unchanged"  # a repeat: one UPDATE, no lock on the invoice
+    session.execute(_STAMP, {"b_id": payment_id, "b_now": now})  # last_synced_at, provider_error cleared
+    # The steps come from a read made without the invoice's lock; apply_status takes it,
+    # reads the payment again and refuses a step that no longer fits. Statuses only move
+    # forward, so a step refused before the last one means that a concurrent delivery got
+    # past it already: skip it. A refused last step propagates (TransitionError).
+    current = known_state[0] if known_state else session.get(Payment, payment_id).status
+    steps = catch_up_steps(PaymentStatus(current), target)
     changed = False
-    for step in catch_up_steps(PaymentStatus(payment.status), target):
+    for position, step in enumerate(steps, start=1):
         paid_on = info.paid_at.astimezone(clock.PARIS).date() if step is _S.RECEIVED and info.paid_at else None
-        changed |= payments.apply_status(
-            session, payment_id, step, now, source, received_on=paid_on,
-            amount_refunded=info.amount_refunded if step in (_S.REFUNDED, _S.PARTIALLY_REFUNDED) else None,
-            amount_charged_back=info.amount_charged_back if step is _S.CHARGED_BACK else None,
-            note=f"Mollie : {info.status}",
-        )
-    payment.last_synced_at, payment.provider_error = now, ""
-    session.add(payment)
-    session.flush()
+        try:
+            changed |= payments.apply_status(
+                session, payment_id, step, now, source, received_on=paid_on,
+                amount_refunded=info.amount_refunded if step in (_S.REFUNDED, _S.PARTIALLY_REFUNDED) else None,
+                amount_charged_back=info.amount_charged_back if step is _S.CHARGED_BACK else None,
+                note=f"Mollie : {info.status}",
+            )
+        except TransitionError:
+            if position == len(steps):
+                raise
     return "applied" if changed else "unchanged"
 
 
@@ -169,7 +208,7 @@ def sync(session_factory: SessionFactory, provider_payment_id: str, source: str)
         return SyncResult("ignored", "La réponse de Mollie ne correspond pas à ce paiement.")
     try:
         with session_factory() as session:
-            return SyncResult(apply_info(session, known.payment_id, info, source))
+            return SyncResult(apply_info(session, known.payment_id, info, source, known.state))
     except UnknownMollieStatus as err:
         logger.error("Mollie payment %s (payment %s) has an unknown status %r: not applied",
                      provider_payment_id, known.payment_id, err.status)

@@ -12,15 +12,11 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser_helpers import ADMIN
+from tests.browser_helpers import ADMIN, toast
 from tests.e2e.conftest import SENDGRID
 from tests.e2e.test_mollie import _activate_mollie, _contact, _invoice, _mollie_account_and_methods, _request_mollie
 
 pytestmark = pytest.mark.e2e
-
-
-def _toast(page: Page, text: str) -> None:
-    expect(page.get_by_text(text).last).to_be_visible()
 
 
 def _configure_sendgrid(page: Page) -> None:
@@ -31,10 +27,10 @@ def _configure_sendgrid(page: Page) -> None:
         enabled.click()
     page.locator("#sendgrid-api-key").fill("pas-une-cle")
     page.locator("#email-settings-save").click()
-    _toast(page, "SG.")  # the French message explains the expected format
+    toast(page, "SG.")  # the French message explains the expected format
     page.locator("#sendgrid-api-key").fill("SG.e2e-test-key.abcdefghijklmnop")
     page.locator("#email-settings-save").click()
-    _toast(page, "Paramètres enregistrés.")
+    toast(page, "Paramètres enregistrés.")
     # The key is never sent back: only its mask.
     expect(page.locator("#sendgrid-api-key")).to_have_value("")
     assert "abcdefghijklmnop" not in page.content()
@@ -55,7 +51,7 @@ def test_send_invoice_with_checked_attachments_and_payment_link(browser: Browser
         page.get_by_role("button", name="Générer le PDF").click()
         expect(page.locator(".file-row")).to_have_count(expected)
     _request_mollie(page, suffix, "Carte bancaire")
-    _toast(page, "Demande de paiement Mollie créée : le lien de paiement est prêt.")
+    toast(page, "Demande de paiement Mollie créée : le lien de paiement est prêt.")
     checkout = page.locator(".checkout-link").first.get_attribute("href")
 
     page.get_by_role("button", name="Envoyer par email").click()
@@ -75,7 +71,7 @@ def test_send_invoice_with_checked_attachments_and_payment_link(browser: Browser
     if payment_info.get_attribute("data-state") != "checked":
         payment_info.click()
     dialog.get_by_role("button", name="Envoyer l'email avec les pièces jointes cochées").click()
-    _toast(page, "Email envoyé.")
+    toast(page, "Email envoyé.")
     expect(page.locator(".email-row").first.locator(".email-status")).to_have_text("Envoyé")
 
     messages = httpx.get(f"{SENDGRID.base_url}/sandbox/messages", timeout=10).json()["messages"]

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import delete, func, select
 
-from tests.browser_helpers import ADMIN, db_session, sign_in
+from tests.browser_helpers import ADMIN, db_session, sign_in, sign_out
 
 pytestmark = pytest.mark.e2e
 
@@ -53,9 +53,7 @@ def test_first_admin_is_created_from_the_welcome_page(page: Page):
 
 def test_sign_in_rejects_a_wrong_password_then_accepts_the_right_one(page: Page):
     sign_in(page)  # make sure the account exists, then sign out
-    page.locator("#user-menu").click()
-    page.get_by_role("menuitem", name="Se déconnecter").click()
-    expect(page).to_have_url(re.compile(r".*/connexion$"))
+    sign_out(page)
     page.locator("#email").fill(ADMIN["email"])
     page.locator("#password").fill("pas-le-bon-mot")
     page.get_by_role("button", name="Se connecter").click()
@@ -140,10 +138,9 @@ def test_after_sign_out_a_contact_url_shows_the_sign_in_page(signed_in: Page):
     _new_company(page, name)
     page.get_by_role("button", name="Enregistrer").click()
     expect(page).to_have_url(re.compile(r".*/contacts/\d+$"))
+    expect(page.locator("#contact-title")).to_have_text(name)
     contact_url = page.url
-    page.locator("#user-menu").click()
-    page.get_by_role("menuitem", name="Se déconnecter").click()
-    expect(page).to_have_url(re.compile(r".*/connexion$"))
+    sign_out(page)
     page.goto(contact_url)
     expect(page).to_have_url(re.compile(r".*/connexion$"))
     expect(page.get_by_role("button", name="Se connecter")).to_be_visible()

@@ -17,11 +17,9 @@ from tests.e2e.conftest import MOLLIE
 from tests.e2e.test_documents import _add_product, _link_contact, _new_document, _setup_company
 from tests.e2e.test_payments import _activate_simple_paiement
 
+from tests.browser_helpers import toast  # noqa: E402
+
 pytestmark = pytest.mark.e2e
-
-
-def _toast(page: Page, text: str) -> None:
-    expect(page.get_by_text(text).last).to_be_visible()
 
 
 def _activate_mollie(page: Page) -> None:
@@ -31,7 +29,7 @@ def _activate_mollie(page: Page) -> None:
     if mollie.get_attribute("data-state") != "checked":
         mollie.click()
     page.locator("#preferences-save").click()
-    _toast(page, "Préférences enregistrées.")
+    toast(page, "Préférences enregistrées.")
 
 
 def _mollie_account_and_methods(page: Page, suffix: str) -> None:
@@ -41,14 +39,14 @@ def _mollie_account_and_methods(page: Page, suffix: str) -> None:
     page.locator("#account-name").fill(f"Mollie {suffix}")
     page.locator("#account-identifier").fill("Mollie")
     page.locator("#account-save").click()
-    _toast(page, "Compte enregistré.")
+    toast(page, "Compte enregistré.")
     for type_label in ("Carte bancaire", "Prélèvement SEPA"):
         page.get_by_role("tab", name="12. Moyens de paiement").click()
         page.get_by_role("button", name="Nouveau moyen de paiement").click()
         page.locator("#method-type").select_option(label=type_label)
         page.locator("#method-account").select_option(label=f"Mollie {suffix}")
         page.locator("#method-save").click()
-        _toast(page, "Moyen de paiement enregistré.")
+        toast(page, "Moyen de paiement enregistré.")
 
 
 def _contact(page: Page, name: str, mandate: bool) -> None:
@@ -61,7 +59,7 @@ def _contact(page: Page, name: str, mandate: bool) -> None:
         page.locator("#contact-rum").fill(f"RUM-{uuid.uuid4().hex[:12].upper()}")
         page.locator("#contact-mandate-signed-on").fill("2026-01-15")
     page.get_by_role("button", name="Enregistrer").click()
-    _toast(page, "Fiche contact enregistrée.")
+    toast(page, "Fiche contact enregistrée.")
 
 
 def _invoice(page: Page, suffix: str, customer: str, price: str = "100") -> str:
@@ -106,7 +104,7 @@ def test_card_payment_by_the_customer_updates_the_staff_screen_live(browser: Bro
     staff.get_by_role("alertdialog").get_by_role("button", name="Annuler").click()
     expect(staff.locator(".payment-row")).to_have_count(0)
     _request_mollie(staff, suffix, "Carte bancaire")
-    _toast(staff, "Demande de paiement Mollie créée : le lien de paiement est prêt.")
+    toast(staff, "Demande de paiement Mollie créée : le lien de paiement est prêt.")
     row = staff.locator(".payment-row").first
     expect(row.locator(".payment-status")).to_have_text("En attente de paiement")
     expect(row.locator(".checkout-link")).to_be_visible()
@@ -158,7 +156,7 @@ def test_sepa_direct_debit(signed_in: Page, outcome: str):
     _contact(page, without, mandate=False)
     _invoice(page, suffix, without)
     _request_mollie(page, suffix, "Prélèvement SEPA")
-    _toast(page, "Prélèvement SEPA impossible")
+    toast(page, "Prélèvement SEPA impossible")
     expect(page.get_by_text(re.compile(r"IBAN.*BIC.*Réf mandat SEPA.*Date de signature mandat SEPA")).last).to_be_visible()
 
     with_mandate = f"Avec Mandat {suffix}"

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser_helpers import sign_in
+from tests.browser_helpers import sign_in, toast
 from tests.e2e.test_documents import _add_product, _link_contact, _new_contact, _new_document, _setup_company
 
 pytestmark = pytest.mark.e2e
@@ -20,19 +20,23 @@ def _today_paris():
     return datetime.now(ZoneInfo("Europe/Paris")).date()
 
 
-def _toast(page: Page, text: str) -> None:
-    expect(page.get_by_text(text).last).to_be_visible()
+def _set_simple_paiement(page: Page, on: bool) -> None:
+    page.get_by_role("tab", name="8. Préférences ERP").click()
+    expect(page.locator("#preferences-loaded")).to_be_attached()
+    checkbox = page.locator("#pref-simple-paiement")
+    if (checkbox.get_attribute("data-state") == "checked") != on:
+        checkbox.click()
+    page.locator("#preferences-save").click()
+    toast(page, "Préférences enregistrées.")
 
 
 def _activate_simple_paiement(page: Page) -> None:
+    """Off: the three tabs are hidden; on: « 10. Comptes », « 11. Types de paiement »,
+    « 12. Moyens de paiement » appear."""
     page.goto("/admin-erp")
-    expect(page.get_by_role("tab", name="10. Comptes")).to_have_count(0)  # hidden while off
-    page.get_by_role("tab", name="8. Préférences ERP").click()
-    checkbox = page.locator("#pref-simple-paiement")
-    if checkbox.get_attribute("data-state") != "checked":
-        checkbox.click()
-    page.locator("#preferences-save").click()
-    _toast(page, "Préférences enregistrées.")
+    _set_simple_paiement(page, False)
+    expect(page.get_by_role("tab", name="10. Comptes")).to_have_count(0)
+    _set_simple_paiement(page, True)
     expect(page.get_by_role("tab", name="10. Comptes")).to_be_visible()
     expect(page.get_by_role("tab", name="11. Types de paiement")).to_be_visible()
     expect(page.get_by_role("tab", name="12. Moyens de paiement")).to_be_visible()
@@ -48,13 +52,13 @@ def _bank_account_and_cheque(page: Page, bank: str) -> None:
     if active.get_attribute("data-state") != "checked":
         active.click()
     page.locator("#account-save").click()
-    _toast(page, "Compte enregistré.")
+    toast(page, "Compte enregistré.")
     page.get_by_role("tab", name="12. Moyens de paiement").click()
     page.get_by_role("button", name="Nouveau moyen de paiement").click()
     page.locator("#method-type").select_option(label="Chèque")
     page.locator("#method-account").select_option(label=bank)
     page.locator("#method-save").click()
-    _toast(page, "Moyen de paiement enregistré.")
+    toast(page, "Moyen de paiement enregistré.")
     expect(page.get_by_text(f"Chèque — {bank}")).to_be_visible()
 
 
@@ -80,7 +84,7 @@ def _request(page: Page, method_label: str, amount: str) -> None:
     page.locator("#pay-method").select_option(label=method_label)
     page.locator("#pay-amount").fill(amount)
     page.locator("#pay-request").click()
-    _toast(page, "Demande de paiement enregistrée : en attente de paiement.")
+    toast(page, "Demande de paiement enregistrée : en attente de paiement.")
 
 
 def test_cheque_request_then_reception_with_confirmation(signed_in: Page):
@@ -100,7 +104,7 @@ def test_cheque_request_then_reception_with_confirmation(signed_in: Page):
     row.locator(".receive-date input").fill("2099-01-01")
     row.locator(".receive-save").click()
     page.get_by_role("button", name="OK").click()
-    _toast(page, "La date de réception ne peut pas être dans le futur.")
+    toast(page, "La date de réception ne peut pas être dans le futur.")
     expect(row.locator(".payment-status")).to_have_text("En attente de paiement")
     # Annuler in the confirmation changes nothing.
     row.locator(".receive-date input").fill(_today_paris().isoformat())

@@ -521,3 +521,49 @@ def test_public_page_shows_only_finalised_factures(session_factory, setup):
         draft = documents.create_document(session, "facture", clock.today())
         token = mollie_payments.ensure_public_token(session, draft.id)
         assert mollie_payments.public_invoice(session, token) is None
+
+
+def test_a_concurrent_delivery_that_got_there_first_is_tolerated(session_factory, setup, sandbox):
+    """The state read before the fetch is stale (another delivery applied paid + refund
+    meanwhile): the leading catch-up step is skipped, nothing is counted twice."""
+    from simple_erp.services import mollie_sync
+
+    lost = AppUrls(public_base=PUBLIC, api_base=DEAD_URL)
+    doc_id = make_invoice(session_factory, "50")
+    payment = request(session_factory, doc_id, setup.card, "50", lost)
+    checkout(sandbox, payment.provider_payment_id, "paid")
+    settle(sandbox, payment.provider_payment_id, "refund")
+    assert mollie_payments.sync_from_provider(session_factory, payment.provider_payment_id) == "applied"
+    info = MollieGateway(setup.api_key, sandbox.api_endpoint).get_payment(payment.provider_payment_id)
+    with session_factory() as session:
+        stale = ("en_attente", D("0.00"), D("0.00"))
+        assert mollie_sync.apply_info(session, payment.id, info, "webhook", stale) == "unchanged"
+    assert [e[:2] for e in events_of(session_factory, payment.id)] == [
+        ("", "en_attente"), ("en_attente", "recu"), ("recu", "rembourse")]
+    assert document_of(session_factory, doc_id).amount_received == 0
+
+
+def test_public_payment_without_a_usable_key_or_with_mollie_down(session_factory, setup, urls, sandbox):
+    doc_id = make_invoice(session_factory, "20")
+    with session_factory() as session:
+        token = mollie_payments.ensure_public_token(session, doc_id)
+    httpx.post(f"{sandbox.base_url}/sandbox/fail-next", data={"status": "503", "count": "1"}, trust_env=False)
+    with pytest.raises(DomainError) as caught:  # the payer never sees the staff's message
+        mollie_payments.pay_online(session_factory, token, urls)
+    assert caught.value.message == mollie_payments.ONLINE_DOWN
+    with session_factory() as session:
+        mollie_payments.set_mollie_api_key(session, setup.company_id, "")  # no key, not in sandbox mode
+        assert mollie_payments.public_invoice(session, token).online_payment is False
+    with pytest.raises(DomainError, match="n'est pas disponible pour cette facture"):
+        mollie_payments.pay_online(session_factory, token, urls)
+
+
+def test_webhook_url_left_out_only_for_the_real_mollie_and_a_local_app():
+    local, public = "http://localhost:8000/api/webhooks/mollie", "https://erp.example.fr/api/webhooks/mollie"
+    assert mollie_payments._webhook_for(local, "https://api.mollie.com") == ""
+    assert mollie_payments._webhook_for("http://127.0.0.1:8000/w", None) == ""
+    assert mollie_payments._webhook_for(local, "http://127.0.0.1:8765") == local  # the sandbox reaches it
+    assert mollie_payments._webhook_for(public, "https://api.mollie.com") == public
+    urls = AppUrls(public_base="https://erp.example.fr/", api_base="https://api.erp.example.fr/")
+    assert urls.webhook_url == "https://api.erp.example.fr/api/webhooks/mollie"
+    assert urls.redirect_url("tok") == "https://erp.example.fr/payer/tok/retour"
