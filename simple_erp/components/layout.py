@@ -34,11 +34,11 @@ def _user_menu() -> rx.Component:
 def top_bar() -> rx.Component:
     return rx.flex(
         rx.link(rx.heading("Simple ERP", size="5"), href="/contacts", underline="none"),
-        rx.flex(*[_menu_link(label, href) for label, href in MENU], gap="4", wrap="wrap", align="center"),
+        rx.flex(*[_menu_link(label, href) for label, href in MENU], spacing="4", wrap="wrap", align="center"),
         rx.spacer(),
         _user_menu(),
         align="center",
-        gap="5",
+        spacing="5",
         wrap="wrap",
         padding_x="1.5em",
         padding_y="0.75em",

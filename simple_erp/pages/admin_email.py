@@ -204,7 +204,7 @@ def templates_tab() -> rx.Component:
             rx.button("Ajouter", variant="soft", on_click=S.add_rubrique),
             rx.spacer(),
             rx.button(rx.icon("plus", size=14), "Nouveau modèle", on_click=S.edit_template("new")),
-            gap="2", wrap="wrap", width="100%",
+            spacing="2", wrap="wrap", width="100%",
         ),
         rx.table.root(
             rx.table.header(rx.table.row(rx.table.column_header_cell("Modèle"), rx.table.column_header_cell("Sujet"),

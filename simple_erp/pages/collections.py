@@ -101,11 +101,11 @@ def collections_page() -> rx.Component:
             _choice(statuses, "status", "Tous les statuts", "filter-payment-status"),
             rx.spacer(),
             rx.button(rx.icon("download", size=14), "Exporter en CSV", variant="soft", on_click=S.export_csv),
-            gap="2", wrap="wrap", align="center", margin_bottom="1em",
+            spacing="2", wrap="wrap", align="center", margin_bottom="1em",
         ),
         rx.flex(rx.foreach(S.totals, lambda t: rx.card(rx.vstack(
             rx.text(t[0], size="2", color="gray"), rx.text(t[1], size="4", weight="bold"), spacing="1"))),
-            gap="3", wrap="wrap", margin_bottom="1em", id="collection-totals"),
+            spacing="3", wrap="wrap", margin_bottom="1em", id="collection-totals"),
         rx.box(rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in (
                 "Facture", "Contact", "Moyen de paiement", "Compte", "Montant", "Statut", "Demandé le", "Reçu le")])),
@@ -120,7 +120,7 @@ def collections_page() -> rx.Component:
         rx.flex(
             rx.text(S.total.to_string() + " paiement(s)", size="2", color="gray"), rx.spacer(),
             pager(S),
-            gap="3", align="center", margin_top="1em",
+            spacing="3", align="center", margin_top="1em",
         ),
         title="Encaissements",
     )

@@ -154,7 +154,7 @@ def contact_form() -> rx.Component:
                     rx.flex(
                         rx.radio_group.item(value="entreprise", id="kind-entreprise"), rx.text("Entreprise"),
                         rx.radio_group.item(value="particulier", id="kind-particulier"), rx.text("Particulier"),
-                        gap="2", align="center",
+                        spacing="2", align="center",
                     ),
                     value=ContactState.form.get("kind", "entreprise"),
                     on_change=lambda value: ContactState.set_field("kind", value),

@@ -124,7 +124,7 @@ def filters_bar() -> rx.Component:
                   rx.text("au", size="2"), _filter_input("date_to", "", type="date"), align="center"),
         _filter_input("amount_min", "Montant min (€)", width="9em"),
         _filter_input("amount_max", "Montant max (€)", width="9em"),
-        gap="2", wrap="wrap", align="center",
+        spacing="2", wrap="wrap", align="center",
     )
 
 
@@ -162,7 +162,7 @@ def documents_page() -> rx.Component:
             ),
             rx.cond(DocumentListState.simple_paiement,
                     rx.link(rx.button(rx.icon("wallet", size=16), "Encaissements", variant="soft"), href="/encaissements")),
-            gap="3", wrap="wrap", margin_y="1em",
+            spacing="3", wrap="wrap", margin_y="1em",
         ),
         rx.cond(DocumentListState.filter_error != "", rx.callout(DocumentListState.filter_error, color_scheme="red")),
         rx.box(
@@ -178,7 +178,7 @@ def documents_page() -> rx.Component:
             rx.text(DocumentListState.total_label, size="2", color="gray"),
             rx.spacer(),
             pager(DocumentListState),
-            gap="3", align="center", margin_top="1em",
+            spacing="3", align="center", margin_top="1em",
         ),
         title="Simple ERP",
     )

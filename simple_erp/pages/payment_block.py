@@ -25,6 +25,8 @@ INVOICE_COLORS = {"payee": "green", "partiellement_payee": "amber", "en_retard":
 
 def _store_request(doc_id: int, method_id: int, amount, user_id: int) -> int:
     with session_scope() as session:
+        # SEPA: refuse up front when the contact's mandate is incomplete (nothing stored).
+        mollie_payments.check_mollie_request(session, doc_id, method_id)
         return payments.request_payment(session, doc_id, method_id, amount, user_id, clock.today(),
                                         allow_overpay=False).id
 
@@ -230,7 +232,7 @@ def _reception(state, row: rx.Var) -> rx.Component:
                 rx.alert_dialog.description("Le paiement de " + row["amount"] + " sera marqué « Paiement reçu »."),
                 rx.flex(rx.alert_dialog.cancel(rx.button("Annuler", variant="soft", color_scheme="gray")),
                         rx.alert_dialog.action(rx.button("OK", on_click=state.record_reception(row["id"]))),
-                        gap="3", justify="end"),
+                        spacing="3", justify="end"),
             ),
         ),
         align="end",
@@ -280,12 +282,12 @@ def payment_block(state) -> rx.Component:
                                                 "son lien sera joint à l'email envoyé au client."),
                     rx.flex(rx.alert_dialog.cancel(rx.button("Annuler", variant="soft", color_scheme="gray")),
                             rx.alert_dialog.action(rx.button("OK", on_click=state.request_mollie_payment)),
-                            gap="3", justify="end"),
+                            spacing="3", justify="end"),
                 ),
             ),
             rx.button("Enregistrer", on_click=state.request_payment, id="pay-request"),
         ),
-        gap="3", wrap="wrap", align="end",
+        spacing="3", wrap="wrap", align="end",
     )
     return rx.cond(state.pay_visible, rx.card(rx.vstack(
         rx.hstack(

@@ -158,6 +158,7 @@ def test_sepa_direct_debit(signed_in: Page, outcome: str):
     _request_mollie(page, suffix, "Prélèvement SEPA")
     toast(page, "Prélèvement SEPA impossible")
     expect(page.get_by_text(re.compile(r"IBAN.*BIC.*Réf mandat SEPA.*Date de signature mandat SEPA")).last).to_be_visible()
+    expect(page.locator(".payment-row")).to_have_count(0)  # refused: nothing recorded
 
     with_mandate = f"Avec Mandat {suffix}"
     _contact(page, with_mandate, mandate=True)
