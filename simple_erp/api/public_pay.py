@@ -42,7 +42,8 @@ def _load(token: str):
 
 def _render(invoice, token: str, returning: bool, error: str = "") -> str:
     e = html.escape
-    in_progress = returning and not invoice.paid and invoice.last_status == "en_cours"
+    # Back from Mollie and neither paid nor failed yet: the webhook is on its way.
+    in_progress = returning and not invoice.paid and invoice.last_status != "echoue"
     if invoice.paid:
         status = "<div class='status ok' id='payment-state'>Facture réglée. Merci !</div>"
     elif returning and invoice.last_status == "echoue":
@@ -80,6 +81,11 @@ async def invoice_page(request: Request) -> Response:
     if invoice is None:
         return HTMLResponse(NOT_FOUND, status_code=404)
     returning = request.url.path.endswith("/retour")
+    if returning and not invoice.paid:
+        # The webhook may be late (or unable to reach us): ask Mollie directly, at most
+        # every few seconds, through the same service the webhook uses.
+        await run_in_threadpool(mollie_payments.refresh_public_status, session_scope, token)
+        invoice = await run_in_threadpool(_load, token) or invoice
     return HTMLResponse(_render(invoice, token, returning), headers={"Cache-Control": "no-store"})
 
 
