@@ -16,11 +16,12 @@ and the bare handler side by side) each in their own process; N factures with on
 through the services and the sandbox, then paid at the sandbox (its own webhooks go to a
 dead port). Then, with C concurrent keep-alive connections (a minimal asyncio HTTP/1.1
 client, far lighter than httpx, so the CPUs go to the servers measured): a warm-up of both
-handlers; the app's first deliveries (one per payment, N requests: each applies "Paiement
-reçu" and recomputes its invoice, what Mollie's webhooks almost always are); the bare
-handler (R requests); the app's duplicates (R requests: the status is already Mollie's).
-Prints req/s, p50/p95 latency, PASS/MISS lines per run and the load average at start.
-Informational: always exits 0.
+handlers, then K interleaved rounds (--rounds, so that a drift of the machine's load weighs
+on every case alike) of: the app's first deliveries (one per payment, N/K requests: each
+applies "Paiement reçu" and updates its invoice, what Mollie's webhooks almost always are);
+the bare handler (R/K requests); the app's duplicates (R/K requests on the payments of the
+round: the status is already Mollie's). Prints req/s, p50/p95 latency over all rounds,
+PASS/MISS lines per run and the load average at start. Informational: always exits 0.
 """
 
 from __future__ import annotations
@@ -199,6 +200,14 @@ class Run:
                 f"p95 {q[94] * 1000:6.1f} ms   ({codes})")
 
 
+def merge(total: Run | None, run: Run) -> Run:
+    if total is None:
+        return run
+    codes = {code: total.codes.get(code, 0) + run.codes.get(code, 0) for code in {*total.codes, *run.codes}}
+    return Run(run.label, total.requests + run.requests, total.seconds + run.seconds,
+               total.latencies + run.latencies, codes)
+
+
 class Connection:
     """A minimal keep-alive HTTP/1.1 client over asyncio streams: a load generator that
     costs the machine far less CPU than httpx, so the servers measured get it."""
@@ -290,13 +299,20 @@ def bench_backend(backend: str, args) -> list[str]:
         print(f"  seeded {len(ids)} paid Mollie payments in {time.perf_counter() - started:.1f} s")
         time.sleep(4.5)  # the sandbox's own webhook retries (to a dead port) are over
         app = start(serve("bench.webhook_throughput:make_app", app_port, args.workers, args.server), app_port, env)
-        c = args.concurrency
+        c, rounds = args.concurrency, max(1, args.rounds)
         asyncio.run(load(app_port, BARE_PATH, ids, 200, c, "warm-up bare"))
         asyncio.run(load(app_port, WEBHOOK_PATH, ["tr_unknown"], 200, c, "warm-up app"))
-        first = asyncio.run(load(app_port, WEBHOOK_PATH, ids, len(ids), c, "app: first deliveries (applied)"))
+        # Interleaved rounds, so that a drift of the machine's load weighs on every case alike.
+        first = bare_run = repeat = None
+        for number in range(rounds):
+            chunk = ids[number * len(ids) // rounds:(number + 1) * len(ids) // rounds]
+            first = merge(first, asyncio.run(load(app_port, WEBHOOK_PATH, chunk, len(chunk), c,
+                                                  "app: first deliveries (applied)")))
+            bare_run = merge(bare_run, asyncio.run(load(app_port, BARE_PATH, ids, args.requests // rounds, c,
+                                                        "bare: fetch + one UPDATE")))
+            repeat = merge(repeat, asyncio.run(load(app_port, WEBHOOK_PATH, chunk, args.requests // rounds, c,
+                                                    "app: duplicates (unchanged)")))
         received = count_received(url)
-        bare_run = asyncio.run(load(app_port, BARE_PATH, ids, args.requests, c, "bare: fetch + one UPDATE"))
-        repeat = asyncio.run(load(app_port, WEBHOOK_PATH, ids, args.requests, c, "app: duplicates (unchanged)"))
         for run in (first, bare_run, repeat):
             print(run.line())
         ok = received == len(ids) and all(set(r.codes) == {200} for r in (first, bare_run, repeat))
@@ -329,6 +345,8 @@ def main() -> None:
     parser.add_argument("--payments", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="interleaved rounds of the three runs (each takes its share of the requests)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes of the app server")
     parser.add_argument("--server", choices=["granian", "uvicorn"], default="granian",
                         help="ASGI server of the app and the sandbox (production runs granian)")

@@ -20,6 +20,7 @@ from decimal import Decimal
 from sqlalchemy import bindparam, or_, text, update
 from sqlmodel import Session, select
 
+from simple_erp import db
 from simple_erp.domain.errors import DomainError
 from simple_erp.domain.mollie_status import UnknownMollieStatus, catch_up_steps, map_status
 from simple_erp.domain.payment_rules import PaymentStatus, TransitionError
@@ -48,12 +49,11 @@ _SOURCES = {"webhook": payments.SOURCE_WEBHOOK, "resynchronisation": payments.SO
 _RECONCILE_LOCK_ID = 7_214_302  # PostgreSQL advisory lock: one reconciliation at a time
 
 
-# The two statements every webhook runs, built once (building them costs more CPU than
-# running them): Core statements, so no ORM bookkeeping either.
+# The statements every webhook runs, built once (building them costs more CPU than running
+# them): Core statements, so no ORM bookkeeping either.
 _PAYMENT, _DOCUMENT, _COMPANY = Payment.__table__, Document.__table__, Company.__table__
-_KNOWN = (  # the key only: never the company's logo
-    select(_PAYMENT.c.id, _PAYMENT.c.amount, _PAYMENT.c.status, _PAYMENT.c.amount_refunded,
-           _PAYMENT.c.amount_charged_back, _COMPANY.c.id, _COMPANY.c.mollie_api_key_encrypted)
+_KNOWN = (  # the payment as stored and its company's key only: never the company's logo
+    select(*payments.STATE_COLUMNS, _COMPANY.c.id, _COMPANY.c.mollie_api_key_encrypted)
     .select_from(_PAYMENT.join(_DOCUMENT, _DOCUMENT.c.id == _PAYMENT.c.document_id)
                  .join(_COMPANY, _COMPANY.c.id == _DOCUMENT.c.company_id))
     .where(_PAYMENT.c.provider_payment_id == bindparam("b_provider_id"))
@@ -82,7 +82,7 @@ class _Known:
     amount: Decimal
     api_key: str | None
     key_error: str
-    state: tuple[str, Decimal, Decimal] | None = None  # (status, refunded, charged back) when read
+    state: payments.PaymentState | None = None  # as read before calling Mollie (no lock)
 
 
 def outcome_message(outcome: str) -> str:
@@ -98,14 +98,14 @@ def _source(source: str) -> str:
 
 
 def _load_known(session: Session, provider_payment_id: str) -> _Known | None:
-    row = session.execute(_KNOWN, {"b_provider_id": provider_payment_id}).first()
+    row = db.execute_alone(session, _KNOWN, {"b_provider_id": provider_payment_id}).first()
     if row is None:
         return None
-    payment_id, amount, status, refunded, charged_back, company_id, encrypted_key = row
+    state, (company_id, encrypted_key) = payments.PaymentState(*row[:-2]), row[-2:]
     try:
-        return _Known(payment_id, amount, api_key_for(company_id, encrypted_key), "", (status, refunded, charged_back))
+        return _Known(state.id, state.amount, api_key_for(company_id, encrypted_key), "", state)
     except DomainError as err:
-        return _Known(payment_id, amount, None, err.message)
+        return _Known(state.id, state.amount, None, err.message)
 
 
 def _mismatch(info: PaymentInfo, known: _Known, provider_payment_id: str) -> str:
@@ -131,51 +131,62 @@ def _mark_if_unchanged(session: Session, payment_id: int, target: PaymentStatus,
         statement, params["b_amount"] = _UNCHANGED["charged_back"], info.amount_charged_back
     else:
         statement = _UNCHANGED["status"]
-    return session.execute(statement, params).rowcount == 1
+    return db.execute_alone(session, statement, params).rowcount == 1
 
 
-def _looks_unchanged(state: tuple[str, Decimal, Decimal] | None, target: PaymentStatus, info: PaymentInfo) -> bool:
+def _looks_unchanged(state: payments.PaymentState | None, target: PaymentStatus, info: PaymentInfo) -> bool:
     """From a state read earlier: worth trying the one-UPDATE path (None: do not know)."""
     if state is None:
         return True
-    status, refunded, charged_back = state
-    if status != target.value:
+    if state.status != target.value:
         return False
     if target in (_S.REFUNDED, _S.PARTIALLY_REFUNDED):
-        return refunded == info.amount_refunded
-    return target is not _S.CHARGED_BACK or charged_back == info.amount_charged_back
+        return state.amount_refunded == info.amount_refunded
+    return target is not _S.CHARGED_BACK or state.amount_charged_back == info.amount_charged_back
+
+
+def _step_arguments(step: PaymentStatus, info: PaymentInfo, now) -> dict:
+    paid_on = info.paid_at.astimezone(clock.PARIS).date() if step is _S.RECEIVED and info.paid_at else None
+    return {
+        "received_on": paid_on,
+        "amount_refunded": info.amount_refunded if step in (_S.REFUNDED, _S.PARTIALLY_REFUNDED) else None,
+        "amount_charged_back": info.amount_charged_back if step is _S.CHARGED_BACK else None,
+        "note": f"Mollie : {info.status}",
+        "synced_at": now,
+    }
 
 
 def apply_info(session: Session, payment_id: int, info: PaymentInfo, source: str,
-               known_state: tuple[str, Decimal, Decimal] | None = None) -> str:
-    """Bring the payment to the status of ``info`` (fetched from Mollie), in the caller's
-    transaction: "applied" or "unchanged". UnknownMollieStatus and TransitionError propagate
-    (the caller rolls back). ``known_state`` (status, refunded, charged back), read before
-    the fetch, only chooses the path: the usual duplicate costs one conditional UPDATE."""
+               known_state: payments.PaymentState | None = None) -> str:
+    """Bring the payment to the status of ``info`` (fetched from Mollie): "applied" or
+    "unchanged". UnknownMollieStatus and TransitionError propagate (the caller rolls back).
+    ``known_state``, read before the fetch without a lock, chooses the path: the usual
+    duplicate costs one conditional UPDATE, the usual status change one statement on
+    PostgreSQL (``payments.apply_status_if_unchanged``); otherwise, or when the payment
+    changed meanwhile, ``payments.apply_status`` locks the invoice and reads it again."""
     target = map_status(info.status, info.method, info.amount, info.amount_refunded, info.amount_charged_back)
     now = utcnow()
     if _looks_unchanged(known_state, target, info) and _mark_if_unchanged(session, payment_id, target, info, now):
         return "unchanged"  # a repeat: one UPDATE, no lock on the invoice
-    session.execute(_STAMP, {"b_id": payment_id, "b_now": now})  # last_synced_at, provider_error cleared
+    current = known_state.status if known_state else payments.get_payment(session, payment_id).status
+    steps = catch_up_steps(PaymentStatus(current), target)
+    if known_state is not None and len(steps) == 1 and payments.apply_status_if_unchanged(
+            session, known_state, steps[0], now, source, **_step_arguments(steps[0], info, now)):
+        return "applied"
     # The steps come from a read made without the invoice's lock; apply_status takes it,
     # reads the payment again and refuses a step that no longer fits. Statuses only move
     # forward, so a step refused before the last one means that a concurrent delivery got
     # past it already: skip it. A refused last step propagates (TransitionError).
-    current = known_state[0] if known_state else session.get(Payment, payment_id).status
-    steps = catch_up_steps(PaymentStatus(current), target)
     changed = False
     for position, step in enumerate(steps, start=1):
-        paid_on = info.paid_at.astimezone(clock.PARIS).date() if step is _S.RECEIVED and info.paid_at else None
         try:
-            changed |= payments.apply_status(
-                session, payment_id, step, now, source, received_on=paid_on,
-                amount_refunded=info.amount_refunded if step in (_S.REFUNDED, _S.PARTIALLY_REFUNDED) else None,
-                amount_charged_back=info.amount_charged_back if step is _S.CHARGED_BACK else None,
-                note=f"Mollie : {info.status}",
-            )
+            changed |= payments.apply_status(session, payment_id, step, now, source,
+                                             **_step_arguments(step, info, now))
         except TransitionError:
             if position == len(steps):
                 raise
+    if not changed:
+        session.connection().execute(_STAMP, {"b_id": payment_id, "b_now": now})
     return "applied" if changed else "unchanged"
 
 

@@ -6,6 +6,7 @@ button and the public payment page."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -536,7 +537,9 @@ def test_a_concurrent_delivery_that_got_there_first_is_tolerated(session_factory
     assert mollie_payments.sync_from_provider(session_factory, payment.provider_payment_id) == "applied"
     info = MollieGateway(setup.api_key, sandbox.api_endpoint).get_payment(payment.provider_payment_id)
     with session_factory() as session:
-        stale = ("en_attente", D("0.00"), D("0.00"))
+        stale = dataclasses.replace(payments.payment_state(session, payment.id), status="en_attente",
+                                    amount_refunded=D("0.00"), amount_charged_back=D("0.00"))
+    with session_factory() as session:
         assert mollie_sync.apply_info(session, payment.id, info, "webhook", stale) == "unchanged"
     assert [e[:2] for e in events_of(session_factory, payment.id)] == [
         ("", "en_attente"), ("en_attente", "recu"), ("recu", "rembourse")]

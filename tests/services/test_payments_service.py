@@ -533,6 +533,85 @@ def test_each_status_stamps_its_date_and_chargebacks_count_for_nothing(session_f
     assert stored_received(session_factory, doc_id) == D("0.00")
 
 
+def state_of(session_factory, payment_id) -> payments.PaymentState:
+    with session_factory() as session:
+        return payments.payment_state(session, payment_id)
+
+
+def trail_of(session_factory, payment_id) -> list[tuple[str, str, str]]:
+    with session_factory() as session:
+        return [(e.from_status, e.to_status, e.source) for e in payments.payment_events(session, payment_id)]
+
+
+def apply_if_unchanged(session_factory, expected, target, **kwargs):
+    with session_factory() as session:
+        return payments.apply_status_if_unchanged(session, expected, target, datetime.now(timezone.utc), "webhook",
+                                                  **kwargs)
+
+
+def test_apply_if_unchanged_changes_a_payment_still_as_read(session_factory, setup):
+    """The webhook's path: the change planned from a read made earlier, written in one go."""
+    doc_id = make_invoice(session_factory)
+    payment = request(session_factory, doc_id, setup["virement"], "60")
+    synced = datetime(2026, 11, 28, 10, 5, tzinfo=timezone.utc)
+    assert apply_if_unchanged(session_factory, state_of(session_factory, payment.id), S.RECEIVED,
+                              received_on=date(2026, 11, 27), note="Mollie : paid", synced_at=synced) is True
+    with session_factory() as session:
+        stored = payments.get_payment(session, payment.id)
+        assert (stored.status, stored.received_on, stored.last_synced_at) == ("recu", date(2026, 11, 27), synced)
+        assert payments.payment_events(session, payment.id)[-1].note == "Mollie : paid"
+    assert stored_received(session_factory, doc_id) == D("60.00")
+    assert block(session_factory, doc_id).invoice_status_label == "Partiellement payée"
+
+    received = state_of(session_factory, payment.id)
+    assert apply_if_unchanged(session_factory, received, S.PARTIALLY_REFUNDED, amount_refunded=D("15")) is True
+    assert stored_received(session_factory, doc_id) == D("45.00")
+    # Planned from the same (now stale) read: refused, nothing written twice.
+    assert apply_if_unchanged(session_factory, received, S.PARTIALLY_REFUNDED, amount_refunded=D("20")) is None
+    assert apply_if_unchanged(session_factory, received, S.REFUNDED) is None
+    assert stored_received(session_factory, doc_id) == D("45.00")
+    assert trail_of(session_factory, payment.id) == [
+        ("", "en_attente", "utilisateur"),
+        ("en_attente", "recu", "webhook"),
+        ("recu", "partiellement_rembourse", "webhook"),
+    ]
+    # Nothing to change, or a forbidden move: left to apply_status, nothing written here.
+    refunded = state_of(session_factory, payment.id)
+    assert apply_if_unchanged(session_factory, refunded, S.PARTIALLY_REFUNDED, amount_refunded=D("15")) is None
+    assert apply_if_unchanged(session_factory, refunded, S.PENDING) is None
+    assert len(trail_of(session_factory, payment.id)) == 3
+    with session_factory() as session:
+        assert payments.apply_status(session, payment.id, S.REFUNDED, datetime.now(timezone.utc), "webhook") is True
+    assert stored_received(session_factory, doc_id) == D("0.00")
+
+
+def test_apply_if_unchanged_leaves_a_payment_changed_meanwhile(session_factory, setup):
+    doc_id = make_invoice(session_factory)
+    payment = request(session_factory, doc_id, setup["cheque"], "100")
+    read_before = state_of(session_factory, payment.id)
+    cancel(session_factory, payment.id)
+    assert apply_if_unchanged(session_factory, read_before, S.RECEIVED) is None
+    assert state_of(session_factory, payment.id).status == "annule"
+    assert stored_received(session_factory, doc_id) == D("0.00")
+    assert [t for _f, t, _s in trail_of(session_factory, payment.id)] == ["en_attente", "annule"]
+
+
+def test_received_sums_agree_for_every_status(session_factory, setup):
+    """document.amount_received is summed by the database: the same as the domain's
+    counted_amount for every status (a partly refunded payment counts for what was kept)."""
+    doc_id = make_invoice(session_factory)
+    payment = request(session_factory, doc_id, setup["virement"], "60")
+    for status in S:
+        with session_factory() as session:
+            session.execute(update(Payment).where(Payment.id == payment.id)
+                            .values(status=status.value, amount_refunded=D("10.00")))
+        with session_factory() as session:
+            in_python = payments.payment_block(session, doc_id, TODAY).received
+            assert payments.document_received(session, doc_id) == in_python, status
+            expected = D("50.00") if status in (S.RECEIVED, S.PARTIALLY_REFUNDED) else D("0.00")
+            assert in_python == expected, status
+
+
 # --- concurrency -----------------------------------------------------------------------------------
 
 
@@ -652,3 +731,34 @@ def test_collections_csv(session_factory, collections):
     assert lines[1] == f"{number};'=HYPERLINK Léa;Virement — Banque Populaire;Banque Populaire;40,00;Paiement reçu;02/11/2026;20/11/2026"
     assert lines[2].endswith(";60,00;Paiement reçu;02/11/2026;05/11/2026")
     text.encode("utf-8")
+
+
+def test_a_webhook_and_a_member_of_staff_on_the_same_payment_at_once(session_factory, setup):
+    """A status change planned from an earlier read (the webhook) and a cancellation by a
+    member of staff, at the same moment, many times: one of them wins, the other changes
+    nothing; never a deadlock; the invoice's received amount always matches its payments."""
+    for _round in range(8):
+        doc_id = make_invoice(session_factory)
+        other = request(session_factory, doc_id, setup["cheque"], "30")
+        receive(session_factory, other.id)
+        payment = request(session_factory, doc_id, setup["virement"], "70")
+        expected = state_of(session_factory, payment.id)
+        results, errors = run_together(
+            lambda: apply_if_unchanged(session_factory, expected, S.RECEIVED),
+            lambda: cancel(session_factory, payment.id),
+        )
+        status = state_of(session_factory, payment.id).status
+        if status == "recu":
+            assert results == [True] and len(errors) == 1, (results, errors)
+            assert "Seule une demande en attente" in errors[0].message
+        else:
+            assert status == "annule" and not errors, errors
+            assert None in results
+        with session_factory() as session:
+            assert stored_received(session_factory, doc_id) == payments.document_received(session, doc_id)
+        assert stored_received(session_factory, doc_id) == (D("100.00") if status == "recu" else D("30.00"))
+
+
+def cancel(session_factory, payment_id):
+    with session_factory() as session:
+        return payments.cancel_request(session, payment_id, datetime.now(timezone.utc))
