@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import event
@@ -85,24 +87,96 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
             raise
 
 
-def execute_alone(session: Session, statement, params: dict):
+def execute_alone(session: Session, statement, params: dict, prepared: Prepared | None = None):
     """Run one statement that is atomic by itself in a transaction of its own (PostgreSQL
     with psycopg2: in autocommit, which spares the BEGIN and COMMIT round trips), when the
     session has not started a transaction on the database yet; otherwise inside it.
 
     For a single read, or a single write whose effect needs no other statement of the
     session: its result is committed (or not) before this returns, whatever the session
-    does later. The caller consumes the result (rows, rowcount) as usual."""
+    does later. The caller consumes the result (``first()``, ``rowcount``) as usual.
+    ``prepared``: run it as that prepared statement on PostgreSQL (see ``Prepared``)."""
     conn = session.connection()
     raw = conn.connection.dbapi_connection
-    if conn.dialect.driver != "psycopg2" or raw.autocommit or raw.status != _PSYCOPG2_READY:
+    if conn.dialect.driver != "psycopg2":
         return conn.execute(statement, params)
-    raw.autocommit = True
+    alone = not raw.autocommit and raw.status == _PSYCOPG2_READY
+    if alone:
+        raw.autocommit = True
     try:
-        return conn.execute(statement, params)
+        return prepared.execute(conn, params) if prepared is not None else conn.execute(statement, params)
     finally:
-        if not raw.closed:
+        if alone and not raw.closed:
             raw.autocommit = False
+
+
+@dataclass(frozen=True)
+class PreparedResult:
+    rows: list[tuple]
+    rowcount: int
+
+    def first(self) -> tuple | None:
+        return self.rows[0] if self.rows else None
+
+
+class Prepared:
+    """A Core statement that PostgreSQL plans once per connection. psycopg2 sends every
+    query as text, which PostgreSQL parses and plans each time; for the few statements run
+    on every Mollie webhook, planning costs more than running them. On its first use on a
+    connection the statement is sent as ``PREPARE name (types) AS …`` (parameters typed
+    from their SQLAlchemy types), then as ``EXECUTE name(…)``; parameters and result
+    columns go through the same type processing as SQLAlchemy's. psycopg2 only."""
+
+    def __init__(self, name: str, statement) -> None:
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+            raise ValueError(f"bad prepared statement name {name!r}")
+        self.name, self.statement = name, statement
+        self._forms: dict = {}  # per dialect
+
+    def _form(self, dialect):
+        form = self._forms.get(dialect)
+        if form is None:
+            compiled = self.statement.compile(dialect=dialect)
+            order: list[str] = []
+
+            def placeholder(match: re.Match) -> str:
+                if match.group(1) not in order:
+                    order.append(match.group(1))
+                return f"${order.index(match.group(1)) + 1}"
+
+            body = re.sub(r"%\((\w+)\)s", placeholder, compiled.string).replace("%%", "%")
+            binds = [compiled.binds[name] for name in order]
+            types = ", ".join(bind.type.compile(dialect=dialect) for bind in binds)
+            prepare = f"PREPARE {self.name} ({types}) AS {body}"
+            execute = f"EXECUTE {self.name}({', '.join(f'%({name})s' for name in order)})"
+            processors = [(name, bind.type._cached_bind_processor(dialect), bind.required, bind.effective_value)
+                          for name, bind in zip(order, binds)]
+            results = [column[3]._cached_result_processor(dialect, None) for column in compiled._result_columns]
+            form = self._forms[dialect] = (prepare, execute, processors, results)
+        return form
+
+    def execute(self, conn, params: dict) -> PreparedResult:
+        prepare, execute, processors, results = self._form(conn.dialect)
+        done = conn.connection.info.setdefault("simple_erp_prepared", set())  # cleared with the connection
+        if self.name not in done:
+            cursor = conn.connection.dbapi_connection.cursor()
+            try:
+                cursor.execute(prepare)
+            finally:
+                cursor.close()
+            done.add(self.name)
+        values = {}
+        for name, process, required, literal in processors:
+            if name not in params and required:
+                raise KeyError(f"{self.name}: no value for the parameter {name!r}")
+            value = params[name] if name in params else literal
+            values[name] = process(value) if process else value
+        result = conn.exec_driver_sql(execute, values)
+        rows = result.fetchall() if result.returns_rows else []
+        if any(results):
+            rows = [tuple(process(value) if process else value for process, value in zip(results, row))
+                    for row in rows]
+        return PreparedResult(rows, result.rowcount)
 
 
 try:  # the driver of PostgreSQL URLs; absent, only SQLite is used

@@ -58,6 +58,7 @@ _KNOWN = (  # the payment as stored and its company's key only: never the compan
                  .join(_COMPANY, _COMPANY.c.id == _DOCUMENT.c.company_id))
     .where(_PAYMENT.c.provider_payment_id == bindparam("b_provider_id"))
 )
+_KNOWN_PREPARED = db.Prepared("simple_erp_webhook_known", _KNOWN)
 _SAME_STATUS = (_PAYMENT.c.id == bindparam("b_id"), _PAYMENT.c.status == bindparam("b_status"))
 _MARK_SYNCED = {"last_synced_at": bindparam("b_now"), "provider_error": ""}
 _STAMP = update(_PAYMENT).where(_PAYMENT.c.id == bindparam("b_id")).values(**_MARK_SYNCED)
@@ -68,6 +69,8 @@ _UNCHANGED = {  # conditional UPDATE per kind of target: nothing to compare, ref
     "charged_back": update(_PAYMENT).where(*_SAME_STATUS, _PAYMENT.c.amount_charged_back == bindparam("b_amount"))
     .values(**_MARK_SYNCED),
 }
+_UNCHANGED_PREPARED = {statement: db.Prepared(f"simple_erp_webhook_unchanged_{kind}", statement)
+                       for kind, statement in _UNCHANGED.items()}
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ def _source(source: str) -> str:
 
 
 def _load_known(session: Session, provider_payment_id: str) -> _Known | None:
-    row = db.execute_alone(session, _KNOWN, {"b_provider_id": provider_payment_id}).first()
+    row = db.execute_alone(session, _KNOWN, {"b_provider_id": provider_payment_id}, _KNOWN_PREPARED).first()
     if row is None:
         return None
     state, (company_id, encrypted_key) = payments.PaymentState(*row[:-2]), row[-2:]
@@ -131,7 +134,7 @@ def _mark_if_unchanged(session: Session, payment_id: int, target: PaymentStatus,
         statement, params["b_amount"] = _UNCHANGED["charged_back"], info.amount_charged_back
     else:
         statement = _UNCHANGED["status"]
-    return db.execute_alone(session, statement, params).rowcount == 1
+    return db.execute_alone(session, statement, params, _UNCHANGED_PREPARED[statement]).rowcount == 1
 
 
 def _looks_unchanged(state: payments.PaymentState | None, target: PaymentStatus, info: PaymentInfo) -> bool:

@@ -17,6 +17,7 @@ serialised: the second one sees the first one's payment and is refused.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -506,7 +507,8 @@ def _one_statement(columns: tuple[str, ...]):
         .returning(_DOC.c.id)
         .add_cte(event)
     )
-    _ONE_STATEMENT[columns] = statement
+    name = "simple_erp_status_change_" + hashlib.sha1(",".join(columns).encode()).hexdigest()[:16]
+    statement = _ONE_STATEMENT[columns] = (statement, db.Prepared(name, statement))
     return statement
 
 
@@ -534,7 +536,8 @@ def apply_status_if_unchanged(session: Session, expected: PaymentState, target: 
               "b_old_refunded": expected.amount_refunded, "b_old_charged_back": expected.amount_charged_back,
               "b_delta": change.delta, **values, **_event_params(expected, change, when, source)}
     if session.get_bind().dialect.name == "postgresql":
-        if db.execute_alone(session, _one_statement(columns), params).first() is None:
+        statement, prepared = _one_statement(columns)
+        if db.execute_alone(session, statement, params, prepared).first() is None:
             return None
     else:
         session.flush()

@@ -3,11 +3,15 @@ a fresh connection when an idle one was lost (PostgreSQL restarted) — SQLite a
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import bindparam, literal_column, select, text, type_coerce, update
+from sqlalchemy.exc import StatementError
 
 from simple_erp import db
 from simple_erp.models.company import Company
+from simple_erp.models.types import ScaledDecimal
 from simple_erp.services import companies
 
 
@@ -64,3 +68,20 @@ def test_an_idle_connection_that_was_lost_is_replaced(monkeypatch, postgres_admi
             assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != lost_pid
     finally:
         engine.dispose()
+
+
+def test_a_prepared_statement_gives_what_sqlalchemy_gives(engine, company_id):
+    """PostgreSQL: PREPARE on a connection's first use, EXECUTE after, results typed as
+    SQLAlchemy types them; prepared again on a new connection. SQLite: run as usual."""
+    statement = select(Company.id, Company.name, type_coerce(literal_column("1234"), ScaledDecimal(2))).where(
+        Company.id == bindparam("b_id"), Company.name != bindparam("b_not", value="Personne"))
+    prepared = db.Prepared("simple_erp_test_company", statement)
+    for _connection in range(2):
+        for _use in range(3):
+            with db.Session(engine) as session:
+                row = db.execute_alone(session, statement, {"b_id": company_id}, prepared).first()
+                assert tuple(row) == (company_id, "Avant", Decimal("12.34"))
+                assert db.execute_alone(session, statement, {"b_id": company_id + 1}, prepared).first() is None
+        engine.dispose()  # the next connection is new: prepared again
+    with pytest.raises((KeyError, StatementError), match="b_id"), db.Session(engine) as session:
+        db.execute_alone(session, statement, {}, prepared)
