@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlmodel import Session, create_engine
 
 from simple_erp.config import get_settings
@@ -107,7 +107,10 @@ def execute_alone(session: Session, statement, params: dict, prepared: Prepared 
         return prepared.execute(conn, params) if prepared is not None else conn.execute(statement, params)
     finally:
         if alone and not raw.closed:
-            raw.autocommit = False
+            try:
+                raw.autocommit = False
+            except Exception:  # noqa: BLE001 - never hand an autocommit connection back to the pool
+                conn.invalidate()
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,8 @@ class Prepared:
         form = self._forms.get(dialect)
         if form is None:
             compiled = self.statement.compile(dialect=dialect)
+            if compiled.insert_prefetch or compiled.update_prefetch:
+                raise ValueError(f"{self.name}: column defaults computed in Python are not supported")
             order: list[str] = []
 
             def placeholder(match: re.Match) -> str:
@@ -144,7 +149,7 @@ class Prepared:
                     order.append(match.group(1))
                 return f"${order.index(match.group(1)) + 1}"
 
-            body = re.sub(r"%\((\w+)\)s", placeholder, compiled.string).replace("%%", "%")
+            body = re.sub(r"%\((\w+)\)s", placeholder, compiled.string).replace("%%", "%")  # sent as is
             binds = [compiled.binds[name] for name in order]
             types = ", ".join(bind.type.compile(dialect=dialect) for bind in binds)
             prepare = f"PREPARE {self.name} ({types}) AS {body}"
@@ -156,14 +161,25 @@ class Prepared:
         return form
 
     def execute(self, conn, params: dict) -> PreparedResult:
+        """On ``conn`` (SQLAlchemy Connection, psycopg2). A statement the server forgot
+        (``DEALLOCATE``/``DISCARD ALL`` behind our back) is prepared again, outside a
+        transaction only; a pooler in transaction mode (pgbouncer) is not supported."""
+        try:
+            return self._execute(conn, params)
+        except DBAPIError as err:
+            forgotten = getattr(err.orig, "pgcode", None) == _UNDEFINED_PREPARED_STATEMENT
+            if not forgotten:
+                raise
+            conn.connection.info.get(_PREPARED_KEY, set()).discard(self.name)
+            if not conn.connection.dbapi_connection.autocommit:
+                raise
+            return self._execute(conn, params)
+
+    def _execute(self, conn, params: dict) -> PreparedResult:
         prepare, execute, processors, results = self._form(conn.dialect)
-        done = conn.connection.info.setdefault("simple_erp_prepared", set())  # cleared with the connection
+        done = conn.connection.info.setdefault(_PREPARED_KEY, set())  # cleared with the connection
         if self.name not in done:
-            cursor = conn.connection.dbapi_connection.cursor()
-            try:
-                cursor.execute(prepare)
-            finally:
-                cursor.close()
+            conn.exec_driver_sql(prepare, execution_options={"no_parameters": True})
             done.add(self.name)
         values = {}
         for name, process, required, literal in processors:
@@ -178,6 +194,9 @@ class Prepared:
                     for row in rows]
         return PreparedResult(rows, result.rowcount)
 
+
+_PREPARED_KEY = "simple_erp_prepared"
+_UNDEFINED_PREPARED_STATEMENT = "26000"  # SQLSTATE invalid_sql_statement_name
 
 try:  # the driver of PostgreSQL URLs; absent, only SQLite is used
     from psycopg2.extensions import STATUS_READY as _PSYCOPG2_READY

@@ -58,7 +58,8 @@ ALLOWED_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     _S.CANCELED: frozenset(),
     _S.FAILED: frozenset(),
     _S.EXPIRED: frozenset(),
-    _S.REFUNDED: frozenset(),
+    # The payer's bank can still charge back a payment the merchant refunded: recorded.
+    _S.REFUNDED: frozenset({_S.CHARGED_BACK}),
     _S.CHARGED_BACK: frozenset(),
 }
 

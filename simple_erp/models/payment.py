@@ -74,7 +74,8 @@ class PaymentMethod(SQLModel, table=True):
 
 class Payment(SQLModel, table=True):
     """A demande de paiement on a finalised facture. Its status follows
-    ``domain.payment_rules``; every change goes through ``services.payments.apply_status``."""
+    ``domain.payment_rules``; every change goes through ``services.payments`` (``apply_status``
+    and the functions beside it), never through this model directly."""
 
     __tablename__ = "payment"
     __table_args__ = (

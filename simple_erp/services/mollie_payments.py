@@ -11,7 +11,8 @@ Rules kept here:
 * A payment's idempotency key is stored (committed) before the first Mollie call, so a
   retry after any failure (timeout, lost answer, crash) replays the same request and
   never creates a second Mollie payment.
-* Statuses only ever change through ``payments.apply_status`` (see ``mollie_sync``).
+* Statuses only ever change through ``services.payments`` (``apply_status`` and its one-statement
+  form ``apply_status_if_unchanged``; see ``mollie_sync``).
 
 The ``session_factory`` of the use cases is a zero-argument callable returning a
 ``session_scope`` context manager (``simple_erp.db.session_scope`` in the app). The
@@ -240,6 +241,8 @@ def _prepare_start(session: Session, payment_id: int, urls: AppUrls) -> _Start |
     method = MOLLIE_METHOD.get(row.type_code)
     if method is None:
         raise DomainError("Ce moyen de paiement Mollie n'est ni la carte bancaire ni le prélèvement SEPA.")
+    payments._lock_document(session, payment.document_id)  # the invoice before the payment, as every change
+    session.refresh(payment)  # as committed once the invoice is ours
     doc = documents.get_document(session, payment.document_id)
     company = session.get(Company, doc.company_id)
     api_key = company_api_key(company)
@@ -302,6 +305,8 @@ def _ensure_mandate(session_factory: SessionFactory, gateway: MollieGateway, pla
 
 def _attach(session: Session, plan: _Start, info: PaymentInfo) -> None:
     payment = payments.get_payment(session, plan.payment_id)
+    payments._lock_document(session, payment.document_id)  # the invoice before the payment, as every change
+    session.refresh(payment)
     checkout_url = info.checkout_url or payment.checkout_url or ""
     if (payment.provider_payment_id, payment.checkout_url) != (info.id, checkout_url):
         payments.attach_provider_payment(session, plan.payment_id, info.id, checkout_url)

@@ -4,9 +4,11 @@ reconciliation (command and background task) and the "Resynchroniser" button. Pa
 
 Never trust a webhook: only the id is used; the payment is fetched with its company's
 key; its metadata must name our payment and its amount be ours; its status goes through
-the explicit table of ``domain.mollie_status``, then ``payments.apply_status`` (the same
-function the UI uses), which is idempotent. A missed webhook is caught up in order
-("Paiement reçu" before its refund), so a reception is dated and counted exactly once.
+the explicit table of ``domain.mollie_status``, then the status-change service the UI
+uses (``payments.apply_status_if_unchanged``, one statement when the payment is still as
+read before the fetch, else ``payments.apply_status``), which is idempotent. A missed
+webhook is caught up in order ("Paiement reçu" before its refund), so a reception is dated
+and counted exactly once.
 """
 
 from __future__ import annotations

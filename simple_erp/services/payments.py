@@ -357,7 +357,8 @@ class PaymentState:
 
 
 def payment_state(session: Session, payment_id: int) -> PaymentState:
-    """The payment as stored now, without a lock (for ``apply_status_if_unchanged``)."""
+    """The payment as stored now, read without a lock (what ``apply_status_if_unchanged``
+    takes as ``expected``)."""
     row = session.connection().execute(_READ_STATE, {"b_id": payment_id}).first() if payment_id else None
     if row is None:
         raise DomainError("Ce paiement n'existe pas.")
@@ -523,6 +524,7 @@ def apply_status_if_unchanged(session: Session, expected: PaymentState, target: 
     could not be decided so (the payment changed meanwhile, nothing to change, a refused
     move): then call ``apply_status``, which locks and reads again."""
     _check_source(source)
+    session.flush()  # pending ORM changes first: the statement may commit at once
     extra = {"last_synced_at": synced_at, "provider_error": ""} if synced_at is not None else None
     try:
         change = _plan(expected, PaymentStatus(target), when, received_on, amount_refunded, amount_charged_back,
@@ -540,7 +542,6 @@ def apply_status_if_unchanged(session: Session, expected: PaymentState, target: 
         if db.execute_alone(session, statement, params, prepared).first() is None:
             return None
     else:
-        session.flush()
         conn = session.connection()
         if conn.execute(_update_if_expected(columns), params).rowcount != 1:
             return None
@@ -569,8 +570,9 @@ def apply_status(session: Session, payment_id: int, target: PaymentStatus, when:
     given, CHARGED_BACK ``amount_charged_back`` likewise. Each change writes a PaymentEvent
     and recomputes ``document.amount_received``. ``synced_at`` (a fetch from the provider):
     also stamps ``last_synced_at`` and clears ``provider_error`` when something changes.
-    Returns True when something changed. Four statements on PostgreSQL: lock and read,
-    UPDATE payment, INSERT payment_event, UPDATE document."""
+    Returns True when something changed. Five statements: lock the invoice, read the
+    payment, UPDATE payment, INSERT payment_event, UPDATE document (its received amount
+    summed again). The Mollie webhook first tries ``apply_status_if_unchanged``."""
     _check_source(source)
     target = PaymentStatus(target)
     state = _locked_state(session, payment_id)

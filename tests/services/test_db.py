@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import bindparam, literal_column, select, text, type_coerce, update
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from simple_erp import db
 from simple_erp.models.company import Company
@@ -85,3 +85,22 @@ def test_a_prepared_statement_gives_what_sqlalchemy_gives(engine, company_id):
         engine.dispose()  # the next connection is new: prepared again
     with pytest.raises((KeyError, StatementError), match="b_id"), db.Session(engine) as session:
         db.execute_alone(session, statement, {}, prepared)
+
+
+def test_a_prepared_statement_the_server_forgot_is_prepared_again(engine, company_id):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite runs the statement as usual")
+    statement = select(Company.name).where(Company.id == bindparam("b_id"))
+    prepared = db.Prepared("simple_erp_test_forgotten", statement)
+    with db.Session(engine) as session:
+        assert db.execute_alone(session, statement, {"b_id": company_id}, prepared).first() == ("Avant",)
+        session.connection().exec_driver_sql("DEALLOCATE ALL")  # e.g. DISCARD ALL by a pooler
+        session.commit()
+    with db.Session(engine) as session:
+        assert db.execute_alone(session, statement, {"b_id": company_id}, prepared).first() == ("Avant",)
+    with db.Session(engine) as session:  # inside a transaction it cannot be retried: it says so
+        session.connection().exec_driver_sql("DEALLOCATE ALL")
+        with pytest.raises(DBAPIError, match="does not exist"):
+            db.execute_alone(session, statement, {"b_id": company_id}, prepared)
+        session.rollback()
+        assert db.execute_alone(session, statement, {"b_id": company_id}, prepared).first() == ("Avant",)

@@ -66,10 +66,11 @@ def test_enum_values_and_labels():
 
 
 def test_final_statuses_hand_written():
-    assert FINAL_STATUSES == {S.CANCELED, S.FAILED, S.EXPIRED, S.REFUNDED, S.CHARGED_BACK}
+    assert FINAL_STATUSES == {S.CANCELED, S.FAILED, S.EXPIRED, S.CHARGED_BACK}
     for s in S:
         assert is_final(s) == (s in FINAL_STATUSES)
     assert not is_final(S.PARTIALLY_REFUNDED)
+    assert not is_final(S.REFUNDED)  # a chargeback can still follow a refund
 
 
 def test_counts_as_received():
@@ -119,6 +120,8 @@ def test_forbidden_pair_raises(pair):
         (S.EXPIRED, S.PENDING, False),
         (S.FAILED, S.RECEIVED, False),
         (S.REFUNDED, S.RECEIVED, False),
+        (S.REFUNDED, S.CHARGED_BACK, True),
+        (S.REFUNDED, S.PARTIALLY_REFUNDED, False),
         (S.CHARGED_BACK, S.RECEIVED, False),
     ],
 )
