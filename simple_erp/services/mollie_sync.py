@@ -14,7 +14,8 @@ and counted exactly once.
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -73,6 +74,16 @@ _UNCHANGED = {  # conditional UPDATE per kind of target: nothing to compare, ref
 }
 _UNCHANGED_PREPARED = {statement: db.Prepared(f"simple_erp_webhook_unchanged_{kind}", statement)
                        for kind, statement in _UNCHANGED.items()}
+
+
+# SQLite has one writer at a time, and a writer that finds the database locked sleeps
+# (1, 2, 5, 10… ms) before it tries again: concurrent webhooks of this process queue here
+# instead, and each one starts as soon as the previous one has committed.
+_SQLITE_WRITER = threading.Lock()
+
+
+def _one_writer(session: Session):
+    return _SQLITE_WRITER if session.get_bind().dialect.name == "sqlite" else nullcontext()
 
 
 @dataclass(frozen=True)
@@ -223,8 +234,10 @@ def sync(session_factory: SessionFactory, provider_payment_id: str, source: str)
         logger.warning("Mollie payment %s ignored for payment %s: %s", provider_payment_id, known.payment_id, problem)
         return SyncResult("ignored", "La réponse de Mollie ne correspond pas à ce paiement.")
     try:
-        with session_factory() as session:
-            return SyncResult(apply_info(session, known.payment_id, info, source, known.state))
+        with session_factory() as session, _one_writer(session):
+            outcome = apply_info(session, known.payment_id, info, source, known.state)
+            session.commit()  # inside the lock
+            return SyncResult(outcome)
     except UnknownMollieStatus as err:
         logger.error("Mollie payment %s (payment %s) has an unknown status %r: not applied",
                      provider_payment_id, known.payment_id, err.status)
