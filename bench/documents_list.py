@@ -58,20 +58,20 @@ CASES = [  # (label, filters, page, counts toward the goal)
     ("page 40, no filter", DocumentFilters(), 40, False),
     ("status + dates + amounts", DocumentFilters(
         status="finalise", date_from=date(2025, 1, 1), date_to=date(2025, 12, 31),
-        amount_min=Decimal("100"), amount_max=Decimal("500")), 1, True),
+        amount_min=Decimal(100), amount_max=Decimal(500)), 1, True),
     ("narrow status+dates+amounts", DocumentFilters(
         status="brouillon", date_from=date(2025, 6, 1), date_to=date(2025, 6, 30),
-        amount_min=Decimal("4000"), amount_max=Decimal("4100")), 1, False),
+        amount_min=Decimal(4000), amount_max=Decimal(4100)), 1, False),
     ("contact: client (2 words)", DocumentFilters(contact_query=CLIENT), 1, True),
     ("all filters + client", DocumentFilters(
         status="finalise", date_from=date(2024, 1, 1), date_to=date(2025, 12, 31),
-        amount_min=Decimal("50"), amount_max=Decimal("2000"), contact_query=CLIENT), 1, True),
+        amount_min=Decimal(50), amount_max=Decimal(2000), contact_query=CLIENT), 1, True),
     ("contact: one e-mail", DocumentFilters(contact_query="c00077@"), 1, False),
     ("contact: no match", DocumentFilters(contact_query="zzqxw"), 1, False),
     ("contact: common word", DocumentFilters(contact_query=COMMON), 1, False),
     ("all filters + common word", DocumentFilters(
         status="finalise", date_from=date(2024, 1, 1), date_to=date(2025, 12, 31),
-        amount_min=Decimal("50"), amount_max=Decimal("2000"), contact_query=COMMON), 1, False),
+        amount_min=Decimal(50), amount_max=Decimal(2000), contact_query=COMMON), 1, False),
 ]
 
 

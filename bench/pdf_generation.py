@@ -34,11 +34,11 @@ from simple_erp.providers import pdf  # noqa: E402
 GOAL_RATIO = 1.25
 WARMUPS = 2
 SIZES = (1, 20, 200)
-RATES = (Decimal("20"), Decimal("10"), Decimal("5.5"))
+RATES = (Decimal(20), Decimal(10), Decimal("5.5"))
 
 SELLER = PartyView(
     name="Atelier Éloïse", address_lines=("12 rue de la Paix", "75002 Paris"), legal_form="SARL",
-    capital=Decimal("10000"), siren="123456789", rcs_city="Paris", vat_number="FR12123456789",
+    capital=Decimal(10000), siren="123456789", rcs_city="Paris", vat_number="FR12123456789",
     email="contact@eloise.fr", phone="01 23 45 67 89",
 )
 BUYER = PartyView(

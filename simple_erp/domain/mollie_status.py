@@ -22,7 +22,7 @@ from simple_erp.domain.payment_rules import PaymentStatus
 DIRECT_DEBIT = "directdebit"
 OTHER = "other"
 CONTEXTS = (DIRECT_DEBIT, OTHER)
-ZERO = Decimal("0")
+ZERO = Decimal(0)
 
 _S = PaymentStatus
 

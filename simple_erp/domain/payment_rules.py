@@ -98,11 +98,11 @@ def stamp_field(status: PaymentStatus) -> str | None:
 
 
 def counted_amount(status: PaymentStatus, amount: Decimal,
-                   refunded: Decimal = Decimal("0")) -> Decimal:
+                   refunded: Decimal = Decimal(0)) -> Decimal:
     """Part of a payment's ``amount`` that counts as received by the invoice."""
     if status not in COUNTS_AS_RECEIVED:
-        return Decimal("0")
-    return max(amount - refunded, Decimal("0"))
+        return Decimal(0)
+    return max(amount - refunded, Decimal(0))
 
 
 class TransitionError(DomainError):
@@ -150,7 +150,7 @@ INVOICE_STATUS_LABELS: dict[InvoicePaymentStatus, str] = {
 
 def amount_due(total_ttc: Decimal, received: Decimal) -> Decimal:
     """What remains to be paid; never negative (an overpayment leaves 0 due)."""
-    return max(total_ttc - received, Decimal("0"))
+    return max(total_ttc - received, Decimal(0))
 
 
 def invoice_payment_status(total_ttc: Decimal, received: Decimal,

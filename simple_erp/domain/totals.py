@@ -27,11 +27,11 @@ ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
 
 FRENCH_VAT_RATES: tuple[Decimal, ...] = (
-    Decimal("20"),  # taux normal
-    Decimal("10"),  # taux intermédiaire
+    Decimal(20),  # taux normal
+    Decimal(10),  # taux intermédiaire
     Decimal("5.5"),  # taux réduit
     Decimal("2.1"),  # taux particulier
-    Decimal("0"),  # exonéré / franchise
+    Decimal(0),  # exonéré / franchise
 )
 
 QUANTITY_MAX_DECIMALS = 3

@@ -39,13 +39,13 @@ class Document(SQLModel, table=True):
     # Conversion chain (devis -> commande -> facture -> livraison) and avoir -> facture.
     source_id: int | None = Field(default=None, sa_column=_fk("document.id", nullable=True))
     # Totals, recomputed by the service on every change (for lists and filters).
-    total_ht: Decimal = Field(default=Decimal("0"), sa_column=Column(ScaledDecimal(2), nullable=False))
-    total_vat: Decimal = Field(default=Decimal("0"), sa_column=Column(ScaledDecimal(2), nullable=False))
-    total_ttc: Decimal = Field(default=Decimal("0"), sa_column=Column(ScaledDecimal(2), nullable=False))
+    total_ht: Decimal = Field(default=Decimal(0), sa_column=Column(ScaledDecimal(2), nullable=False))
+    total_vat: Decimal = Field(default=Decimal(0), sa_column=Column(ScaledDecimal(2), nullable=False))
+    total_ttc: Decimal = Field(default=Decimal(0), sa_column=Column(ScaledDecimal(2), nullable=False))
     # Sum of the counted amounts of its payments (Simple Paiement), kept in sync by
     # services.payments, for lists; the payments themselves are the source of truth.
     amount_received: Decimal = Field(
-        default=Decimal("0"), sa_column=Column(ScaledDecimal(2), nullable=False, server_default="0")
+        default=Decimal(0), sa_column=Column(ScaledDecimal(2), nullable=False, server_default="0")
     )
     # Frozen at finalisation: seller and buyer as printed (JSON).
     snapshot: str = Field(default="", sa_type=Text)
@@ -80,7 +80,7 @@ class DocumentLine(SQLModel, table=True):
     quantity: Decimal = Field(sa_column=Column(ScaledDecimal(3), nullable=False))
     unit: str = Field(default="", max_length=20)
     unit_price: Decimal = Field(sa_column=Column(ScaledDecimal(4), nullable=False))  # HT
-    discount_percent: Decimal = Field(default=Decimal("0"), sa_column=Column(ScaledDecimal(2), nullable=False))
+    discount_percent: Decimal = Field(default=Decimal(0), sa_column=Column(ScaledDecimal(2), nullable=False))
     vat_rate: Decimal = Field(sa_column=Column(ScaledDecimal(2), nullable=False))
 
 

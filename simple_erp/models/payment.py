@@ -100,8 +100,8 @@ class Payment(SQLModel, table=True):
     expired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     refunded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     charged_back_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    amount_refunded: Decimal = Field(default=Decimal("0"), sa_column=_money(default=True))
-    amount_charged_back: Decimal = Field(default=Decimal("0"), sa_column=_money(default=True))
+    amount_refunded: Decimal = Field(default=Decimal(0), sa_column=_money(default=True))
+    amount_charged_back: Decimal = Field(default=Decimal(0), sa_column=_money(default=True))
     provider: str = Field(default="manuel", max_length=20)  # manuel | mollie
     provider_payment_id: str | None = Field(default=None, max_length=100, unique=True, index=True)
     checkout_url: str = Field(default="", sa_type=Text)

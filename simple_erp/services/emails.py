@@ -395,7 +395,7 @@ def _placeholder_values(session: Session, doc: Document, user: User | None,
     contacts = documents.document_contacts(session, doc.id)
     contact = contacts[0] if contacts else None
     is_invoice = doc.kind == DocumentKind.FACTURE.value
-    remaining = max(doc.total_ttc - doc.amount_received, Decimal("0")) if is_invoice else doc.total_ttc
+    remaining = max(doc.total_ttc - doc.amount_received, Decimal(0)) if is_invoice else doc.total_ttc
     seller = view.seller
     return {
         "contact_nom": contact.display_name if contact else "",

@@ -219,7 +219,7 @@ def test_invalid_numbering_patterns_are_refused(session_factory, pattern, messag
 def test_seeded_vat_rates_are_listed_highest_first(session_factory):
     with session_factory() as session:
         rates = catalog.list_vat_rates(session)
-    assert [r.rate for r in rates] == [Decimal("20"), Decimal("10"), Decimal("5.5"), Decimal("2.1"), Decimal("0")]
+    assert [r.rate for r in rates] == [Decimal(20), Decimal(10), Decimal("5.5"), Decimal("2.1"), Decimal(0)]
     assert rates[-1].exemption_mention
 
 

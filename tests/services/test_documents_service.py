@@ -539,8 +539,8 @@ def test_list_filters_and_pagination(session_factory, company_id):
     assert [r.id for r in listing(contact_query="BOB lyon").rows] == [ids[6], ids[4], ids[2]]
     assert listing(contact_query="bob quimper").rows == []
     assert [r.id for r in listing(date_from=date(2026, 3, 2), date_to=date(2026, 3, 4)).rows] == [ids[4], ids[3], ids[2]]
-    assert [r.id for r in listing(amount_min=Decimal("36"), amount_max=Decimal("60")).rows] == [ids[5], ids[4], ids[3]]
-    combined = listing(status="finalise", date_from=date(2026, 3, 2), amount_min=Decimal("30"), contact_query="alice")
+    assert [r.id for r in listing(amount_min=Decimal(36), amount_max=Decimal(60)).rows] == [ids[5], ids[4], ids[3]]
+    combined = listing(status="finalise", date_from=date(2026, 3, 2), amount_min=Decimal(30), contact_query="alice")
     assert [r.id for r in combined.rows] == [ids[3]] and combined.total == 1 and combined.total_label == "1 document"
 
     page2 = listing(page=2, page_size=4)

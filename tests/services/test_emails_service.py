@@ -248,7 +248,7 @@ def test_payment_info_prefers_mollie_then_the_manual_requests_account(session_fa
                                                      "identifier": "B2", "iban": OTHER_IBAN, "bank_name": "La Banque"})
         virement = next(t.id for t in payments.list_payment_types(session) if t.code == "virement")
         method = payments.save_method(session, None, {"payment_type_id": str(virement), "account_id": str(bank.id)})
-        payments.request_payment(session, world["doc"], method.id, Decimal("40"), world["user"], TODAY)
+        payments.request_payment(session, world["doc"], method.id, Decimal(40), world["user"], TODAY)
     with session_factory() as session:
         info = emails.compose_defaults(session, world["doc"]).payment_info_text
     assert "FR14 2004 1010 0505 0001 3M02 606" in info and "Banque : La Banque" in info
@@ -256,7 +256,7 @@ def test_payment_info_prefers_mollie_then_the_manual_requests_account(session_fa
         mollie = payments.save_account(session, None, {"account_type": "mollie", "name": "Mollie", "identifier": "M"})
         card = next(t.id for t in payments.list_payment_types(session) if t.code == "carte_bancaire")
         method = payments.save_method(session, None, {"payment_type_id": str(card), "account_id": str(mollie.id)})
-        payment = payments.request_payment(session, world["doc"], method.id, Decimal("60"), world["user"], TODAY)
+        payment = payments.request_payment(session, world["doc"], method.id, Decimal(60), world["user"], TODAY)
         payments.attach_provider_payment(session, payment.id, "tr_test1", "https://mollie.example/checkout/tr_test1")
     tid = template_id(session_factory, "Factures", "Facture avec lien de paiement")
     with session_factory() as session:

@@ -302,7 +302,7 @@ def test_late_penalty_text(rate, shown):
     )
 
 
-@pytest.mark.parametrize("rate", [Decimal("-1"), Decimal("NaN"), 12.15, None])
+@pytest.mark.parametrize("rate", [Decimal(-1), Decimal("NaN"), 12.15, None])
 def test_late_penalty_text_bad_rate(rate):
     with pytest.raises(DomainError):
         late_penalty_text(rate)

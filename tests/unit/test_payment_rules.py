@@ -75,11 +75,11 @@ def test_final_statuses_hand_written():
 
 def test_counts_as_received():
     assert COUNTS_AS_RECEIVED == {S.RECEIVED, S.PARTIALLY_REFUNDED}
-    assert counted_amount(S.RECEIVED, Decimal("100")) == Decimal("100")
-    assert counted_amount(S.PARTIALLY_REFUNDED, Decimal("100"), Decimal("30")) == Decimal("70")
-    assert counted_amount(S.PARTIALLY_REFUNDED, Decimal("100"), Decimal("130")) == 0
+    assert counted_amount(S.RECEIVED, Decimal(100)) == Decimal(100)
+    assert counted_amount(S.PARTIALLY_REFUNDED, Decimal(100), Decimal(30)) == Decimal(70)
+    assert counted_amount(S.PARTIALLY_REFUNDED, Decimal(100), Decimal(130)) == 0
     for s in (S.PENDING, S.REFUNDED, S.CHARGED_BACK, S.AUTHORIZED, S.DEBIT_IN_PROGRESS):
-        assert counted_amount(s, Decimal("100")) == 0
+        assert counted_amount(s, Decimal(100)) == 0
 
 
 # --- Every pair --------------------------------------------------------------
@@ -221,9 +221,9 @@ def test_invoice_payment_status(total, received, due, expected):
 
 
 def test_amount_due_never_negative():
-    assert amount_due(Decimal("100"), Decimal("40")) == Decimal("60")
-    assert amount_due(Decimal("100"), Decimal("100")) == 0
-    assert amount_due(Decimal("100"), Decimal("150")) == 0
+    assert amount_due(Decimal(100), Decimal(40)) == Decimal(60)
+    assert amount_due(Decimal(100), Decimal(100)) == 0
+    assert amount_due(Decimal(100), Decimal(150)) == 0
 
 
 # --- New payment request -----------------------------------------------------
@@ -293,7 +293,7 @@ def test_overpayment_when_nothing_remains():
 
 def test_eur_formatting():
     assert _eur(Decimal("1234.56")) == f"1{NBSP}234,56{NBSP}€"
-    assert _eur(Decimal("0")) == f"0,00{NBSP}€"
+    assert _eur(Decimal(0)) == f"0,00{NBSP}€"
     assert _eur(Decimal("1234567.5")) == f"1{NBSP}234{NBSP}567,50{NBSP}€"
     assert _eur(Decimal("-12.345")) == f"-12,35{NBSP}€"
     assert _eur(Decimal("999.995")) == f"1{NBSP}000,00{NBSP}€"

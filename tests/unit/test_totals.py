@@ -65,7 +65,7 @@ def test_line_total_ht(line, expected):
 
 def test_line_refuses_float_and_converts_int():
     with pytest.raises(TypeError):
-        Line(1.5, D("2"), D("20"))  # type: ignore[arg-type]
+        Line(1.5, D(2), D(20))  # type: ignore[arg-type]
     line = Line(2, 3, 20)  # type: ignore[arg-type]
     assert line == Line(D(2), D(3), D(20), D(0))
     assert isinstance(line.quantity, D)
@@ -246,10 +246,10 @@ def test_accepts_generator_and_returns_frozen():
 lines_strategy = st.lists(
     st.builds(
         Line,
-        quantity=st.decimals(min_value=D("0.001"), max_value=D("1000"), places=3),
-        unit_price=st.decimals(min_value=D("0"), max_value=D("10000"), places=4),
+        quantity=st.decimals(min_value=D("0.001"), max_value=D(1000), places=3),
+        unit_price=st.decimals(min_value=D(0), max_value=D(10000), places=4),
         vat_rate=st.sampled_from(FRENCH_VAT_RATES),
-        discount_percent=st.decimals(min_value=D("0"), max_value=D("100"), places=2),
+        discount_percent=st.decimals(min_value=D(0), max_value=D(100), places=2),
     ),
     max_size=25,
 )
@@ -293,30 +293,30 @@ def test_properties(lines, exempt):
 def test_validate_line_ok():
     line = validate_line(D("1.5"), D("0.0125"), D("5.5"), D("12.5"))
     assert line == Line(D("1.5"), D("0.0125"), D("5.5"), D("12.5"))
-    assert validate_line(D("1.000"), D("0"), D("20.0")).discount_percent == 0
-    assert validate_line(D("2"), D("10"), D("0"), D("100")).vat_rate == 0
+    assert validate_line(D("1.000"), D(0), D("20.0")).discount_percent == 0
+    assert validate_line(D(2), D(10), D(0), D(100)).vat_rate == 0
 
 
 @pytest.mark.parametrize(
     ("args", "field"),
     [
-        ((D("0"), D("10"), D("20")), "quantity"),
-        ((D("-1"), D("10"), D("20")), "quantity"),
-        ((D("1.0005"), D("10"), D("20")), "quantity"),
-        ((None, D("10"), D("20")), "quantity"),
-        ((D("NaN"), D("10"), D("20")), "quantity"),
-        ((1.5, D("10"), D("20")), "quantity"),
-        ((D("1"), D("-0.01"), D("20")), "unit_price"),
-        ((D("1"), D("0.00001"), D("20")), "unit_price"),
-        ((D("1"), D("Infinity"), D("20")), "unit_price"),
-        ((D("1"), D("100000000"), D("20")), "unit_price"),
-        ((D("1"), D("10"), D("19.6")), "vat_rate"),
-        ((D("1"), D("10"), D("7")), "vat_rate"),
-        ((D("1"), D("10"), None), "vat_rate"),
-        ((D("1"), D("10"), D("20"), D("-1")), "discount_percent"),
-        ((D("1"), D("10"), D("20"), D("100.01")), "discount_percent"),
-        ((D("1"), D("10"), D("20"), D("10.125")), "discount_percent"),
-        ((D("1000"), D("99999999"), D("20")), "quantity"),  # line total too large
+        ((D(0), D(10), D(20)), "quantity"),
+        ((D(-1), D(10), D(20)), "quantity"),
+        ((D("1.0005"), D(10), D(20)), "quantity"),
+        ((None, D(10), D(20)), "quantity"),
+        ((D("NaN"), D(10), D(20)), "quantity"),
+        ((1.5, D(10), D(20)), "quantity"),
+        ((D(1), D("-0.01"), D(20)), "unit_price"),
+        ((D(1), D("0.00001"), D(20)), "unit_price"),
+        ((D(1), D("Infinity"), D(20)), "unit_price"),
+        ((D(1), D(100000000), D(20)), "unit_price"),
+        ((D(1), D(10), D("19.6")), "vat_rate"),
+        ((D(1), D(10), D(7)), "vat_rate"),
+        ((D(1), D(10), None), "vat_rate"),
+        ((D(1), D(10), D(20), D(-1)), "discount_percent"),
+        ((D(1), D(10), D(20), D("100.01")), "discount_percent"),
+        ((D(1), D(10), D(20), D("10.125")), "discount_percent"),
+        ((D(1000), D(99999999), D(20)), "quantity"),  # line total too large
     ],
 )
 def test_validate_line_bad(args, field):
@@ -328,7 +328,7 @@ def test_validate_line_bad(args, field):
 
 def test_validate_line_collects_all_errors_in_french():
     with pytest.raises(ValidationErrors) as excinfo:
-        validate_line(D("0"), D("-5"), D("19.6"), D("150"))
+        validate_line(D(0), D(-5), D("19.6"), D(150))
     errors = excinfo.value.errors
     assert errors == {
         "quantity": "La quantité doit être supérieure à zéro.",
