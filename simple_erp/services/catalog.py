@@ -5,27 +5,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 from sqlalchemy import func, or_
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.domain.money import MAX_AMOUNT, decimal_places, format_decimal_fr, format_eur, parse_decimal
 from simple_erp.domain.totals import FRENCH_VAT_RATES
 from simple_erp.models.company import Product, VatRate
+from simple_erp.services.forms import flag as _flag
+from simple_erp.services.forms import flush_unique as _flush_unique
+from simple_erp.services.forms import text as _text
 
 RATE_TAKEN = "Ce taux de TVA existe déjà."
 REFERENCE_TAKEN = "Cette référence est déjà utilisée par un autre produit."
-TRUE_VALUES = {"1", "true", "True", "on", "oui"}
-
-
-def _flag(form: dict[str, str], name: str, default: bool = True) -> bool:
-    if name not in form:
-        return default
-    return str(form.get(name) or "").strip() in TRUE_VALUES
-
-
-def _text(form: dict[str, str], name: str) -> str:
-    return str(form.get(name, "") or "").strip()
 
 
 def _fr(value: Decimal, min_places: int = 0) -> str:
@@ -42,15 +33,6 @@ def _parse(errors: dict[str, str], field: str, label: str, text: str, places: in
     except DomainError as error:
         errors[field] = error.message.replace("Nombre invalide", f"{label} invalide", 1)
         return None
-
-
-def _flush_unique(session: Session, obj, field: str, message: str) -> None:
-    session.add(obj)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:  # a concurrent save took the same value
-        raise ValidationErrors({field: message}) from exc
 
 
 # --- VAT rates ----------------------------------------------------------------------------------

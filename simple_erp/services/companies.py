@@ -33,6 +33,7 @@ from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.domain.money import decimal_places, format_decimal_fr, parse_amount, parse_decimal
 from simple_erp.models.company import Company
 from simple_erp.models.document import NumberingPattern
+from simple_erp.services.forms import text as _text
 
 VAT_REGIMES = {"normal": "Régime normal (TVA collectée)", "franchise": "Franchise en base (art. 293 B du CGI)"}
 LOGO_MAX_BYTES = 1024 * 1024
@@ -111,10 +112,6 @@ def company_form(company: Company) -> dict[str, str]:
     form["iban"] = format_iban(crypto.decrypt(company.iban_encrypted))
     form["is_default"] = "1" if company.is_default else ""
     return form
-
-
-def _text(form: dict[str, str], name: str) -> str:
-    return str(form.get(name, "") or "").strip()
 
 
 def _check(errors: dict[str, str], field: str, check, *args, failed=""):

@@ -14,6 +14,9 @@ from simple_erp import crypto
 from simple_erp.domain.contact_rules import format_iban, mask_iban, validate_bic, validate_iban
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.models.payment import Account, ErpPreferences, Payment, PaymentMethod, PaymentType
+from simple_erp.services.forms import flag as _flag
+from simple_erp.services.forms import flush_unique as _flush_unique
+from simple_erp.services.forms import text as _text
 
 PREFERENCES_ID = 1
 ACCOUNT_TYPES: dict[str, str] = {
@@ -28,7 +31,6 @@ MOLLIE_TYPE_CODES = frozenset({"carte_bancaire", "prelevement_sepa"})
 MOLLIE_TYPES_ONLY = "Un compte Mollie n'accepte que « Carte bancaire » et « Prélèvement SEPA »."
 METHOD_TAKEN = "Ce moyen de paiement existe déjà (même type de paiement et même compte)."
 TYPE_NAME_TAKEN = "Ce type de paiement existe déjà."
-TRUE_VALUES = {"1", "true", "True", "on", "oui"}
 ACCOUNT_FIELDS = ("account_type", "name", "identifier", "bank_name", "iban", "bic", "notes", "active")
 _ACCOUNT_TEXTS = {  # field -> (max length, French label for messages)
     "name": (200, "La désignation du compte"),
@@ -39,31 +41,11 @@ _ACCOUNT_TEXTS = {  # field -> (max length, French label for messages)
 _CUSTOM_CODE = re.compile(r"custom_([0-9]+)")
 
 
-def _text(form: dict[str, str], name: str) -> str:
-    return str(form.get(name, "") or "").strip()
-
-
-def _flag(form: dict[str, str], name: str, default: bool = True) -> bool:
-    if name not in form:
-        return default
-    value = form.get(name)
-    return value is True or str(value or "").strip() in TRUE_VALUES
-
-
 def _int(form: dict[str, str], name: str) -> int | None:
     try:
         return int(_text(form, name))
     except ValueError:
         return None
-
-
-def _flush_unique(session: Session, obj, field: str, message: str) -> None:
-    session.add(obj)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:  # a concurrent save took the same value
-        raise ValidationErrors({field: message}) from exc
 
 
 # --- preferences ------------------------------------------------------------------------------
