@@ -464,20 +464,21 @@ def test_cancel_a_request(session_factory, setup):
 def test_apply_status_is_idempotent_and_keeps_a_trail(session_factory, setup):
     doc_id = make_invoice(session_factory)
     payment = request(session_factory, doc_id, setup["virement"], "100")
-    paid_at = datetime(2026, 11, 28, 23, 30, tzinfo=timezone.utc)  # 29/11 00:30 in Paris
+    # 23:30 UTC is already the next day in Paris; after the request (the trail is in time order).
+    paid_at = (datetime.now(timezone.utc) + timedelta(days=1)).replace(hour=23, minute=30, second=0, microsecond=0)
     with session_factory() as session:
         assert payments.apply_status(session, payment.id, S.RECEIVED, paid_at, "webhook") is True
     with session_factory() as session:
         assert payments.apply_status(session, payment.id, S.RECEIVED, paid_at, "webhook") is False
         stored = payments.get_payment(session, payment.id)
-        assert (stored.status, stored.received_on) == ("recu", date(2026, 11, 29))
+        assert (stored.status, stored.received_on) == ("recu", paid_at.date() + timedelta(days=1))
     with pytest.raises(TransitionError, match="Changement de statut impossible"), session_factory() as session:
         payments.apply_status(session, payment.id, S.PENDING, NOW, "webhook")
     with pytest.raises(ValueError), session_factory() as session:
         payments.apply_status(session, payment.id, S.REFUNDED, datetime(2026, 12, 1, 9, 0), "webhook")  # naive
     assert stored_received(session_factory, doc_id) == D("100.00")
 
-    refund_1 = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+    refund_1 = paid_at + timedelta(days=2, hours=9)
     with session_factory() as session:
         assert payments.apply_status(session, payment.id, S.PARTIALLY_REFUNDED, refund_1, "webhook",
                                      amount_refunded=D("30")) is True
