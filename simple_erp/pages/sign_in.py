@@ -29,6 +29,8 @@ class SignInState(AuthState):
     @rx.event
     def load_setup(self):
         self.errors = {}
+        if self.current_user() is not None:  # straight home, not through the sign-in page
+            return rx.redirect(HOME_ROUTE, replace=True)
         with session_scope() as session:
             if auth.has_any_user(session):
                 return rx.redirect(SIGN_IN_ROUTE, replace=True)

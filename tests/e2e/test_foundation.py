@@ -46,9 +46,16 @@ def test_first_admin_is_created_from_the_welcome_page(page: Page):
     page.get_by_role("button", name="Créer le compte administrateur").click()
     expect(page).to_have_url(re.compile(r".*/contacts$"))
     expect(page.locator("#user-menu")).to_contain_text(ADMIN["name"])
-    # Once an account exists, the welcome page sends to the sign-in page.
+    # Once an account exists, the welcome page sends the signed-in user home...
+    page.goto("/installation")
+    expect(page).to_have_url(re.compile(r".*/contacts$"))
+    expect(page.get_by_role("heading", name="Contacts")).to_be_visible()
+    # ...and anyone else to the sign-in page; the admin form is never shown again.
+    sign_out(page)
     page.goto("/installation")
     expect(page).to_have_url(re.compile(r".*/connexion$"))
+    expect(page.get_by_role("button", name="Se connecter")).to_be_visible()
+    expect(page.get_by_role("heading", name="Créer le compte administrateur")).to_have_count(0)
 
 
 def test_sign_in_rejects_a_wrong_password_then_accepts_the_right_one(page: Page):
