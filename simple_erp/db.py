@@ -95,22 +95,32 @@ def execute_alone(session: Session, statement, params: dict, prepared: Prepared 
     For a single read, or a single write whose effect needs no other statement of the
     session: its result is committed (or not) before this returns, whatever the session
     does later. The caller consumes the result (``first()``, ``rowcount``) as usual.
-    ``prepared``: run it as that prepared statement on PostgreSQL (see ``Prepared``)."""
+    ``prepared``: that statement as a ``Prepared`` (straight on the DBAPI cursor)."""
+    if prepared is not None and not session.in_transaction():
+        engine = session.get_bind()
+        if engine.dialect.driver == "psycopg2":  # not even a Connection: the webhook's hot path
+            return prepared.run_alone(engine, params)
     conn = session.connection()
     raw = conn.connection.dbapi_connection
     if conn.dialect.driver != "psycopg2":
-        return conn.execute(statement, params)
+        return prepared.execute(conn, params) if prepared is not None else conn.execute(statement, params)
     alone = not raw.autocommit and raw.status == _PSYCOPG2_READY
     if alone:
         raw.autocommit = True
     try:
         return prepared.execute(conn, params) if prepared is not None else conn.execute(statement, params)
     finally:
-        if alone and not raw.closed:
-            try:
-                raw.autocommit = False
-            except Exception:  # noqa: BLE001 - never hand an autocommit connection back to the pool
-                conn.invalidate()
+        if alone:
+            _leave_autocommit(raw, conn.invalidate)
+
+
+def _leave_autocommit(raw, invalidate) -> None:
+    """Never hand an autocommit connection back to the pool."""
+    if not raw.closed:
+        try:
+            raw.autocommit = False
+        except Exception:  # noqa: BLE001 - the connection is unusable: give it up
+            invalidate()
 
 
 @dataclass(frozen=True)
@@ -122,13 +132,28 @@ class PreparedResult:
         return self.rows[0] if self.rows else None
 
 
+@dataclass(frozen=True)
+class _Form:
+    """A statement compiled once for one dialect, to run on the DBAPI cursor."""
+
+    prepare: str | None  # PostgreSQL: PREPARE name (types) AS …
+    sql: str  # PostgreSQL: EXECUTE name(%(p)s, …); SQLite: the statement, ? placeholders
+    binds: tuple  # (name, bind processor, required, default value) in placeholder order
+    results: tuple  # result processor per column (None: as is)
+    positional: bool
+
+
 class Prepared:
-    """A Core statement that PostgreSQL plans once per connection. psycopg2 sends every
-    query as text, which PostgreSQL parses and plans each time; for the few statements run
-    on every Mollie webhook, planning costs more than running them. On its first use on a
-    connection the statement is sent as ``PREPARE name (types) AS …`` (parameters typed
-    from their SQLAlchemy types), then as ``EXECUTE name(…)``; parameters and result
-    columns go through the same type processing as SQLAlchemy's. psycopg2 only."""
+    """A Core statement run straight on the DBAPI cursor, for the few statements of every
+    Mollie webhook: SQLAlchemy's Connection, execution context and result objects cost
+    more CPU than running them. The statement is compiled once per dialect; parameters
+    and result columns go through the same type processing as SQLAlchemy's, and errors
+    come out as SQLAlchemy's ``DBAPIError``.
+
+    PostgreSQL (psycopg2, which sends every query as text, parsed and planned each time):
+    the statement is also planned once per connection, sent as ``PREPARE name (types) AS
+    …`` on its first use there, then as ``EXECUTE name(…)``. SQLite keeps its own cache of
+    compiled statements. Column defaults computed in Python are refused."""
 
     def __init__(self, name: str, statement) -> None:
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
@@ -136,12 +161,18 @@ class Prepared:
         self.name, self.statement = name, statement
         self._forms: dict = {}  # per dialect
 
-    def _form(self, dialect):
+    def _form(self, dialect) -> _Form:
         form = self._forms.get(dialect)
         if form is None:
-            compiled = self.statement.compile(dialect=dialect)
-            if compiled.insert_prefetch or compiled.update_prefetch:
-                raise ValueError(f"{self.name}: column defaults computed in Python are not supported")
+            form = self._forms[dialect] = self._compile(dialect)
+        return form
+
+    def _compile(self, dialect) -> _Form:
+        compiled = self.statement.compile(dialect=dialect)
+        if compiled.insert_prefetch or compiled.update_prefetch:
+            raise ValueError(f"{self.name}: column defaults computed in Python are not supported")
+        results = tuple(column[3]._cached_result_processor(dialect, None) for column in compiled._result_columns)
+        if dialect.name == "postgresql":
             order: list[str] = []
 
             def placeholder(match: re.Match) -> str:
@@ -150,49 +181,91 @@ class Prepared:
                 return f"${order.index(match.group(1)) + 1}"
 
             body = re.sub(r"%\((\w+)\)s", placeholder, compiled.string).replace("%%", "%")  # sent as is
-            binds = [compiled.binds[name] for name in order]
-            types = ", ".join(bind.type.compile(dialect=dialect) for bind in binds)
+            types = ", ".join(compiled.binds[name].type.compile(dialect=dialect) for name in order)
             prepare = f"PREPARE {self.name} ({types}) AS {body}"
-            execute = f"EXECUTE {self.name}({', '.join(f'%({name})s' for name in order)})"
-            processors = [(name, bind.type._cached_bind_processor(dialect), bind.required, bind.effective_value)
-                          for name, bind in zip(order, binds)]
-            results = [column[3]._cached_result_processor(dialect, None) for column in compiled._result_columns]
-            form = self._forms[dialect] = (prepare, execute, processors, results)
-        return form
+            sql = f"EXECUTE {self.name}({', '.join(f'%({name})s' for name in order)})"
+        elif compiled.positional:
+            prepare, sql, order = None, compiled.string, list(compiled.positiontup)
+        else:
+            raise ValueError(f"{self.name}: {dialect.name} with named parameters is not supported")
+        binds = tuple((name, compiled.binds[name].type._cached_bind_processor(dialect), compiled.binds[name].required,
+                       compiled.binds[name].effective_value) for name in order)
+        return _Form(prepare, sql, binds, results, compiled.positional)
 
-    def execute(self, conn, params: dict) -> PreparedResult:
-        """On ``conn`` (SQLAlchemy Connection, psycopg2). A statement the server forgot
-        (``DEALLOCATE``/``DISCARD ALL`` behind our back) is prepared again, outside a
-        transaction only; a pooler in transaction mode (pgbouncer) is not supported."""
-        try:
-            return self._execute(conn, params)
-        except DBAPIError as err:
-            forgotten = getattr(err.orig, "pgcode", None) == _UNDEFINED_PREPARED_STATEMENT
-            if not forgotten:
-                raise
-            conn.connection.info.get(_PREPARED_KEY, set()).discard(self.name)
-            if not conn.connection.dbapi_connection.autocommit:
-                raise
-            return self._execute(conn, params)
-
-    def _execute(self, conn, params: dict) -> PreparedResult:
-        prepare, execute, processors, results = self._form(conn.dialect)
-        done = conn.connection.info.setdefault(_PREPARED_KEY, set())  # cleared with the connection
-        if self.name not in done:
-            conn.exec_driver_sql(prepare, execution_options={"no_parameters": True})
-            done.add(self.name)
+    def _values(self, form: _Form, params: dict):
         values = {}
-        for name, process, required, literal in processors:
+        for name, process, required, literal in form.binds:
             if name not in params and required:
                 raise KeyError(f"{self.name}: no value for the parameter {name!r}")
             value = params[name] if name in params else literal
             values[name] = process(value) if process else value
-        result = conn.exec_driver_sql(execute, values)
-        rows = result.fetchall() if result.returns_rows else []
-        if any(results):
-            rows = [tuple(process(value) if process else value for process, value in zip(results, row))
-                    for row in rows]
-        return PreparedResult(rows, result.rowcount)
+        return tuple(values[name] for name, *_ in form.binds) if form.positional else values
+
+    def execute(self, conn, params: dict) -> PreparedResult:
+        """On ``conn`` (a SQLAlchemy Connection), in its transaction if it has one. A
+        statement the PostgreSQL server forgot (``DEALLOCATE``/``DISCARD ALL`` behind our
+        back) is prepared again, outside a transaction only; a pooler in transaction mode
+        (pgbouncer) is not supported."""
+
+        def lost(err):  # what a SQLAlchemy Connection does on a disconnect
+            conn.engine.pool._invalidate(conn.connection, err)  # noqa: SLF001
+            conn.invalidate(err)
+
+        return self._run(conn.connection, conn.dialect, params, lost)
+
+    def run_alone(self, engine: Engine, params: dict) -> PreparedResult:
+        """PostgreSQL (psycopg2): on a connection of ``engine``'s pool, in autocommit
+        (committed when this returns), without even a SQLAlchemy Connection. A lost
+        connection is given up, with the connections of the pool opened before it."""
+        fairy = engine.raw_connection()
+        try:
+            raw = fairy.dbapi_connection
+            raw.autocommit = True
+            try:
+                return self._run(fairy, engine.dialect, params,
+                                 lambda err: engine.pool._invalidate(fairy, err))  # noqa: SLF001
+            finally:
+                _leave_autocommit(raw, fairy.invalidate)
+        finally:
+            fairy.close()
+
+    def _run(self, fairy, dialect, params: dict, on_disconnect) -> PreparedResult:
+        form = self._form(dialect)
+        values = self._values(form, params)
+        raw = fairy.dbapi_connection
+        try:
+            try:
+                return self._on_cursor(fairy, form, values)
+            except dialect.loaded_dbapi.Error as err:
+                if getattr(err, "pgcode", None) != _UNDEFINED_PREPARED_STATEMENT:
+                    raise
+                fairy.info[_PREPARED_KEY].discard(self.name)  # forgotten by the server
+                if not raw.autocommit:
+                    raise  # the transaction is aborted: the caller rolls back
+                return self._on_cursor(fairy, form, values)
+        except dialect.loaded_dbapi.Error as err:
+            disconnected = dialect.is_disconnect(err, raw, None)
+            if disconnected:
+                on_disconnect(err)
+            raise DBAPIError.instance(form.sql, values, err, dialect.loaded_dbapi.Error,
+                                      connection_invalidated=disconnected, dialect=dialect) from err
+
+    def _on_cursor(self, fairy, form: _Form, values) -> PreparedResult:
+        cursor = fairy.dbapi_connection.cursor()
+        try:
+            if form.prepare is not None:
+                done = fairy.info.setdefault(_PREPARED_KEY, set())  # cleared with the connection
+                if self.name not in done:
+                    cursor.execute(form.prepare)
+                    done.add(self.name)
+            cursor.execute(form.sql, values)
+            rows = cursor.fetchall() if cursor.description is not None else []
+            if any(form.results):
+                rows = [tuple(process(value) if process else value for process, value in zip(form.results, row))
+                        for row in rows]
+            return PreparedResult(rows, cursor.rowcount)
+        finally:
+            cursor.close()
 
 
 _PREPARED_KEY = "simple_erp_prepared"

@@ -329,6 +329,8 @@ _INSERT_EVENT = insert(_EVT).values(
     payment_id=bindparam("b_payment"), from_status=bindparam("b_from"), to_status=bindparam("b_to"),
     at=bindparam("b_at", type_=_EVT.c.at.type), source=bindparam("b_source"), note=bindparam("b_note"),
 )
+_INSERT_EVENT_PREPARED = db.Prepared("simple_erp_insert_payment_event", _INSERT_EVENT)
+_SET_RECEIVED_PREPARED = db.Prepared("simple_erp_set_received", _SET_RECEIVED)
 _UPDATES: dict[tuple[str, ...], object] = {}  # one UPDATE payment per set of columns
 
 
@@ -470,13 +472,18 @@ _ONE_STATEMENT: dict[tuple[str, ...], object] = {}
 _UPDATE_IF_EXPECTED: dict[tuple[str, ...], object] = {}
 
 
-def _update_if_expected(columns: tuple[str, ...]):
+def _update_if_expected(columns: tuple[str, ...]) -> db.Prepared:
     """SQLite: UPDATE payment on condition (its first write takes the database's lock)."""
-    statement = _UPDATE_IF_EXPECTED.get(columns)
-    if statement is None:
+    prepared = _UPDATE_IF_EXPECTED.get(columns)
+    if prepared is None:
         values = {name: bindparam(f"v_{name}", type_=_PAY.c[name].type) for name in columns}
-        statement = _UPDATE_IF_EXPECTED[columns] = update(_PAY).where(*_AS_EXPECTED).values(values)
-    return statement
+        prepared = _UPDATE_IF_EXPECTED[columns] = db.Prepared(
+            _statement_name("simple_erp_update_if_expected_", columns), update(_PAY).where(*_AS_EXPECTED).values(values))
+    return prepared
+
+
+def _statement_name(prefix: str, columns: tuple[str, ...]) -> str:
+    return prefix + hashlib.sha1(",".join(columns).encode()).hexdigest()[:16]
 
 
 def _one_statement(columns: tuple[str, ...]):
@@ -508,8 +515,8 @@ def _one_statement(columns: tuple[str, ...]):
         .returning(_DOC.c.id)
         .add_cte(event)
     )
-    name = "simple_erp_status_change_" + hashlib.sha1(",".join(columns).encode()).hexdigest()[:16]
-    statement = _ONE_STATEMENT[columns] = (statement, db.Prepared(name, statement))
+    statement = _ONE_STATEMENT[columns] = (statement, db.Prepared(_statement_name("simple_erp_status_change_", columns),
+                                                                  statement))
     return statement
 
 
@@ -541,12 +548,12 @@ def apply_status_if_unchanged(session: Session, expected: PaymentState, target: 
         statement, prepared = _one_statement(columns)
         if db.execute_alone(session, statement, params, prepared).first() is None:
             return None
-    else:
+    else:  # SQLite: in the session's transaction
         conn = session.connection()
-        if conn.execute(_update_if_expected(columns), params).rowcount != 1:
+        if _update_if_expected(columns).execute(conn, params).rowcount != 1:
             return None
-        conn.execute(_INSERT_EVENT, params)
-        conn.execute(_SET_RECEIVED, params)
+        _INSERT_EVENT_PREPARED.execute(conn, params)
+        _SET_RECEIVED_PREPARED.execute(conn, params)
     _changed(session, expected)
     return True
 

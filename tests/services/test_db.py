@@ -15,6 +15,11 @@ from simple_erp.models.types import ScaledDecimal
 from simple_erp.services import companies
 
 
+# The tests of psycopg2's fast paths: the PostgreSQL run of the ``engine`` fixture only.
+POSTGRESQL_ONLY = pytest.mark.parametrize(
+    "db_url", [pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)], indirect=True)
+
+
 def company_name(session_factory, company_id: int) -> str:
     with session_factory() as session:
         return session.execute(select(Company.name).where(Company.id == company_id)).scalar_one()
@@ -87,9 +92,8 @@ def test_a_prepared_statement_gives_what_sqlalchemy_gives(engine, company_id):
         db.execute_alone(session, statement, {}, prepared)
 
 
+@POSTGRESQL_ONLY
 def test_a_prepared_statement_the_server_forgot_is_prepared_again(engine, company_id):
-    if engine.dialect.name != "postgresql":
-        pytest.skip("PostgreSQL only: SQLite runs the statement as usual")
     statement = select(Company.name).where(Company.id == bindparam("b_id"))
     prepared = db.Prepared("simple_erp_test_forgotten", statement)
     with db.Session(engine) as session:
@@ -104,3 +108,117 @@ def test_a_prepared_statement_the_server_forgot_is_prepared_again(engine, compan
             db.execute_alone(session, statement, {"b_id": company_id}, prepared)
         session.rollback()
         assert db.execute_alone(session, statement, {"b_id": company_id}, prepared).first() == ("Avant",)
+
+
+def _one_connection_engine(engine):
+    """The same database through a pool of exactly one connection (which one ran what is known)."""
+    from sqlalchemy import create_engine
+
+    return create_engine(engine.url.render_as_string(hide_password=False), pool_size=1, max_overflow=0)
+
+
+def _backend_pid(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+@POSTGRESQL_ONLY
+def test_a_statement_alone_runs_in_autocommit_and_hands_the_connection_back_as_it_came(engine, company_id):
+    """PostgreSQL: on a fresh session, ``execute_alone`` of a prepared statement takes a
+    pooled connection for itself (no SQLAlchemy Connection): committed at once, whatever the
+    session does next, and the connection goes back to the pool out of autocommit."""
+    statement = update(Company).where(Company.id == bindparam("b_id")).values(name=bindparam("b_name"))
+    prepared = db.Prepared("simple_erp_test_alone", statement)
+    single = _one_connection_engine(engine)
+    try:
+        with db.Session(single) as session:
+            assert db.execute_alone(session, statement, {"b_id": company_id, "b_name": "Après"}, prepared).rowcount == 1
+            assert db.execute_alone(session, statement, {"b_id": -1, "b_name": "Personne"}, prepared).rowcount == 0
+            assert not session.in_transaction()
+            session.rollback()
+        with single.connect() as conn:
+            assert conn.execute(select(Company.name).where(Company.id == company_id)).scalar_one() == "Après"
+            assert conn.connection.dbapi_connection.autocommit is False
+            conn.execute(update(Company).where(Company.id == company_id).values(name="Annulé"))
+            conn.rollback()  # a transaction again: rolled back
+            assert conn.execute(select(Company.name).where(Company.id == company_id)).scalar_one() == "Après"
+    finally:
+        single.dispose()
+
+
+@POSTGRESQL_ONLY
+def test_a_statement_alone_prepares_again_what_the_server_forgot(engine, company_id):
+    statement = select(Company.name).where(Company.id == bindparam("b_id"))
+    prepared = db.Prepared("simple_erp_test_alone_forgotten", statement)
+    single = _one_connection_engine(engine)
+    try:
+        assert prepared.run_alone(single, {"b_id": company_id}).first() == ("Avant",)
+        with single.connect() as conn:  # the same connection: the pool has only one
+            assert conn.exec_driver_sql(
+                "SELECT count(*) FROM pg_prepared_statements WHERE name = 'simple_erp_test_alone_forgotten'"
+            ).scalar_one() == 1
+            conn.exec_driver_sql("DEALLOCATE ALL")
+            conn.commit()
+        assert prepared.run_alone(single, {"b_id": company_id}).first() == ("Avant",)
+    finally:
+        single.dispose()
+
+
+@POSTGRESQL_ONLY
+def test_a_statement_alone_on_a_lost_connection_fails_cleanly_and_the_next_one_reconnects(
+        engine, company_id, postgres_admin_engine):
+    """The server restarted under a busy pool (no idle ping): the statement raises
+    SQLAlchemy's DBAPIError marked as a lost connection, and the pool gives up all its
+    connections of before, so the next statement runs on a new one instead of failing too."""
+    from sqlalchemy import create_engine
+
+    statement = select(Company.name).where(Company.id == bindparam("b_id"))
+    prepared = db.Prepared("simple_erp_test_alone_lost", statement)
+    pool_of_two = create_engine(engine.url.render_as_string(hide_password=False), pool_size=2, max_overflow=0)
+    try:
+        with pool_of_two.connect() as first, pool_of_two.connect() as second:  # both pooled, both used
+            pids = [conn.execute(text("SELECT pg_backend_pid()")).scalar_one() for conn in (first, second)]
+        assert prepared.run_alone(pool_of_two, {"b_id": company_id}).first() == ("Avant",)
+        with postgres_admin_engine.connect() as admin:
+            for pid in pids:
+                assert admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+        with pytest.raises(DBAPIError) as failure:
+            prepared.run_alone(pool_of_two, {"b_id": company_id})
+        assert failure.value.connection_invalidated
+        assert prepared.run_alone(pool_of_two, {"b_id": company_id}).first() == ("Avant",)
+        assert _backend_pid(pool_of_two) not in pids
+    finally:
+        pool_of_two.dispose()
+
+
+@POSTGRESQL_ONLY
+def test_a_statement_alone_with_a_database_error_changes_nothing_and_keeps_the_connection(engine, company_id):
+    statement = update(Company).where(Company.id == bindparam("b_id")).values(name=bindparam("b_name"))
+    prepared = db.Prepared("simple_erp_test_alone_error", statement)
+    single = _one_connection_engine(engine)
+    try:
+        pid = _backend_pid(single)
+        with pytest.raises(DBAPIError, match="null value"):
+            prepared.run_alone(single, {"b_id": company_id, "b_name": None})
+        assert _backend_pid(single) == pid  # not a lost connection: kept
+        assert company_name(lambda: db.session_scope(single), company_id) == "Avant"
+    finally:
+        single.dispose()
+
+
+def test_a_prepared_statement_in_a_transaction_reports_database_errors_as_sqlalchemy_does(engine, company_id):
+    """Straight on the DBAPI cursor, yet a refused statement raises SQLAlchemy's DBAPIError
+    (IntegrityError here) and the session's transaction rolls back as usual: nothing kept."""
+    from sqlalchemy.exc import IntegrityError
+
+    statement = update(Company).where(Company.id == bindparam("b_id")).values(name=bindparam("b_name"))
+    prepared = db.Prepared("simple_erp_test_in_transaction_error", statement)
+    with db.Session(engine) as session:
+        session.execute(rename(company_id, "Pendant"))  # the transaction has begun: run inside it
+        with pytest.raises(IntegrityError):
+            db.execute_alone(session, statement, {"b_id": company_id, "b_name": None}, prepared)
+        session.rollback()
+        assert db.execute_alone(session, statement, {"b_id": company_id, "b_name": "Après"}, prepared).rowcount == 1
+        session.rollback()
+    assert company_name(lambda: db.session_scope(engine), company_id) == (
+        "Après" if engine.dialect.name == "postgresql" else "Avant")  # PostgreSQL: the second one ran alone
