@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, StatementError
 from sqlmodel import Session, create_engine
 
 from simple_erp.config import get_settings
@@ -98,7 +98,7 @@ def execute_alone(session: Session, statement, params: dict, prepared: Prepared 
     ``prepared``: that statement as a ``Prepared`` (straight on the DBAPI cursor)."""
     if prepared is not None and not session.in_transaction():
         engine = session.get_bind()
-        if engine.dialect.driver == "psycopg2":  # not even a Connection: the webhook's hot path
+        if engine.dialect.driver == _ALONE_DRIVER:  # not even a Connection: the webhook's hot path
             return prepared.run_alone(engine, params)
     conn = session.connection()
     raw = conn.connection.dbapi_connection
@@ -148,7 +148,9 @@ class Prepared:
     Mollie webhook: SQLAlchemy's Connection, execution context and result objects cost
     more CPU than running them. The statement is compiled once per dialect; parameters
     and result columns go through the same type processing as SQLAlchemy's, and errors
-    come out as SQLAlchemy's ``DBAPIError``.
+    come out as SQLAlchemy's (``DBAPIError``, ``StatementError`` for a parameter). With
+    another driver than psycopg2 or sqlite3 the statement simply runs through SQLAlchemy.
+    SQLAlchemy's cursor events, echo and ``hide_parameters`` do not apply.
 
     PostgreSQL (psycopg2, which sends every query as text, parsed and planned each time):
     the statement is also planned once per connection, sent as ``PREPARE name (types) AS
@@ -196,9 +198,13 @@ class Prepared:
         values = {}
         for name, process, required, literal in form.binds:
             if name not in params and required:
-                raise KeyError(f"{self.name}: no value for the parameter {name!r}")
+                raise StatementError(f"A value is required for bind parameter {name!r}", form.sql, params,
+                                     KeyError(name))
             value = params[name] if name in params else literal
-            values[name] = process(value) if process else value
+            try:
+                values[name] = process(value) if process else value
+            except Exception as err:  # noqa: BLE001 - as SQLAlchemy reports a bad parameter
+                raise StatementError(f"bind parameter {name!r}: {err}", form.sql, params, err) from err
         return tuple(values[name] for name, *_ in form.binds) if form.positional else values
 
     def execute(self, conn, params: dict) -> PreparedResult:
@@ -207,6 +213,10 @@ class Prepared:
         back) is prepared again, outside a transaction only; a pooler in transaction mode
         (pgbouncer) is not supported."""
 
+        if conn.dialect.driver not in _CURSOR_DRIVERS:
+            result = conn.execute(self.statement, params)
+            return PreparedResult(list(result) if result.returns_rows else [], result.rowcount)
+
         def lost(err):  # what a SQLAlchemy Connection does on a disconnect
             conn.engine.pool._invalidate(conn.connection, err)  # noqa: SLF001
             conn.invalidate(err)
@@ -214,20 +224,30 @@ class Prepared:
         return self._run(conn.connection, conn.dialect, params, lost)
 
     def run_alone(self, engine: Engine, params: dict) -> PreparedResult:
-        """PostgreSQL (psycopg2): on a connection of ``engine``'s pool, in autocommit
+        """PostgreSQL with psycopg2: on a connection of ``engine``'s pool, in autocommit
         (committed when this returns), without even a SQLAlchemy Connection. A lost
         connection is given up, with the connections of the pool opened before it."""
-        fairy = engine.raw_connection()
+        dialect = engine.dialect
+        if dialect.driver != _ALONE_DRIVER:
+            raise ValueError(f"{self.name}: run_alone needs psycopg2, not {dialect.driver}")
         try:
-            raw = fairy.dbapi_connection
-            raw.autocommit = True
+            fairy = engine.raw_connection()
             try:
-                return self._run(fairy, engine.dialect, params,
-                                 lambda err: engine.pool._invalidate(fairy, err))  # noqa: SLF001
+                raw = fairy.dbapi_connection
+                was_autocommit = raw.autocommit
+                raw.autocommit = True
+                try:
+                    return self._run(fairy, dialect, params,
+                                     lambda err: engine.pool._invalidate(fairy, err))  # noqa: SLF001
+                finally:
+                    if not was_autocommit:
+                        _leave_autocommit(raw, fairy.invalidate)
             finally:
-                _leave_autocommit(raw, fairy.invalidate)
-        finally:
-            fairy.close()
+                fairy.close()
+        except dialect.loaded_dbapi.Error as err:  # connecting (the statement's own errors are wrapped)
+            raise DBAPIError.instance(None, None, err, dialect.loaded_dbapi.Error,
+                                      connection_invalidated=dialect.is_disconnect(err, None, None),
+                                      dialect=dialect) from err
 
     def _run(self, fairy, dialect, params: dict, on_disconnect) -> PreparedResult:
         form = self._form(dialect)
@@ -268,6 +288,8 @@ class Prepared:
             cursor.close()
 
 
+_ALONE_DRIVER = "psycopg2"
+_CURSOR_DRIVERS = ("psycopg2", "pysqlite")  # the drivers Prepared runs on the cursor
 _PREPARED_KEY = "simple_erp_prepared"
 _UNDEFINED_PREPARED_STATEMENT = "26000"  # SQLSTATE invalid_sql_statement_name
 

@@ -222,3 +222,57 @@ def test_a_prepared_statement_in_a_transaction_reports_database_errors_as_sqlalc
         session.rollback()
     assert company_name(lambda: db.session_scope(engine), company_id) == (
         "Après" if engine.dialect.name == "postgresql" else "Avant")  # PostgreSQL: the second one ran alone
+
+
+@POSTGRESQL_ONLY
+def test_a_statement_alone_leaves_an_autocommit_engine_in_autocommit(engine, company_id):
+    from sqlalchemy import create_engine
+
+    statement = select(Company.name).where(Company.id == bindparam("b_id"))
+    prepared = db.Prepared("simple_erp_test_alone_autocommit", statement)
+    autocommit = create_engine(engine.url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT",
+                               pool_size=1, max_overflow=0)
+    try:
+        assert prepared.run_alone(autocommit, {"b_id": company_id}).first() == ("Avant",)
+        with autocommit.connect() as conn:
+            assert conn.connection.dbapi_connection.autocommit is True
+    finally:
+        autocommit.dispose()
+
+
+def test_a_statement_alone_that_cannot_connect_raises_sqlalchemys_error():
+    """Nothing listens on port 1: the same OperationalError as through SQLAlchemy."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    unreachable = create_engine("postgresql+psycopg2://postgres@127.0.0.1:1/nothing",
+                                connect_args={"connect_timeout": 2})
+    prepared = db.Prepared("simple_erp_test_unreachable", select(Company.name).where(Company.id == bindparam("b_id")))
+    try:
+        with pytest.raises(OperationalError):
+            prepared.run_alone(unreachable, {"b_id": 1})
+    finally:
+        unreachable.dispose()
+
+
+def test_a_bad_parameter_of_a_prepared_statement_is_reported_as_sqlalchemy_does(engine, company_id):
+    statement = select(Company.id).where(Company.id == bindparam("b_id"), literal_column("1") == bindparam(
+        "b_amount", type_=ScaledDecimal(2)))
+    prepared = db.Prepared("simple_erp_test_bad_parameter", statement)
+    with db.Session(engine) as session, pytest.raises(StatementError, match="b_amount"):
+        db.execute_alone(session, statement, {"b_id": company_id, "b_amount": "pas un montant"}, prepared)
+
+
+def test_with_another_driver_a_prepared_statement_runs_through_sqlalchemy(monkeypatch, engine, company_id):
+    """psycopg 3, say: no PREPARE/EXECUTE by hand (it sends parameters apart), the same result."""
+    monkeypatch.setattr(db, "_CURSOR_DRIVERS", ())
+    monkeypatch.setattr(db, "_ALONE_DRIVER", "none")
+    statement = select(Company.id, Company.name).where(Company.id == bindparam("b_id"))
+    prepared = db.Prepared("simple_erp_test_other_driver", statement)
+    with db.Session(engine) as session:
+        assert tuple(db.execute_alone(session, statement, {"b_id": company_id}, prepared).first()) == (
+            company_id, "Avant")
+        assert db.execute_alone(session, rename(company_id, "Après"), {}, db.Prepared(
+            "simple_erp_test_other_driver_update", rename(company_id, "Après"))).rowcount == 1
+        session.commit()
+    assert company_name(lambda: db.session_scope(engine), company_id) == "Après"
