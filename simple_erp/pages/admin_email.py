@@ -12,7 +12,7 @@ from simple_erp.db import session_scope
 from simple_erp.domain.email_templates import PLACEHOLDERS, preview
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.services import emails
-from simple_erp.state.auth import AuthState
+from simple_erp.state.auth import ADMIN_ONLY, AuthState
 
 SESSION_EXPIRED = "Session expirée : reconnectez-vous."
 _SELECT = "rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface"
@@ -62,8 +62,9 @@ class EmailAdminState(AuthState):
 
     @rx.event
     def save_settings(self):
-        if self.current_user() is None:
-            return rx.toast.error(SESSION_EXPIRED)
+        refusal = self.admin_refusal()  # the SendGrid key: administrators only
+        if refusal:
+            return rx.toast.error(refusal)
         try:
             with session_scope() as session:
                 emails.save_email_settings(session, self.enabled, self._key_input or None)
@@ -174,16 +175,19 @@ S = EmailAdminState
 def settings_tab() -> rx.Component:
     return rx.card(rx.vstack(
         rx.cond(S.sandbox, rx.badge("Mode test — sandbox SendGrid", color_scheme="amber")),
-        rx.el.label(rx.hstack(rx.checkbox(checked=S.enabled, on_change=S.set_enabled, id="email-enabled"),
+        rx.el.label(rx.hstack(rx.checkbox(checked=S.enabled, on_change=S.set_enabled, id="email-enabled",
+                                          disabled=~S.user_is_admin),
                               rx.text("Activer l'envoi de documents par email"), align="center")),
         labelled("Saisissez votre API Key Sendgrid", rx.input(
             type="password", id="sendgrid-api-key", auto_complete="off", width="100%", max_width="420px",
-            placeholder=rx.cond(S.key_display != "", S.key_display, "SG.…"), on_blur=S.set_key_input),
+            placeholder=rx.cond(S.key_display != "", S.key_display, "SG.…"), on_blur=S.set_key_input,
+            disabled=~S.user_is_admin),
             S.key_error, hint="La clé est chiffrée et n'est plus jamais affichée en clair."),
+        rx.cond(~S.user_is_admin, rx.text(ADMIN_ONLY, size="2", color="gray", id="sendgrid-admin-only")),
         rx.text("Les emails partent de l'adresse de votre profil (menu utilisateur → Mon profil). "
                 "SendGrid exige que cette adresse soit vérifiée (Single Sender Verification) ou que votre "
                 "domaine soit authentifié (Domain Authentication).", size="2", color="gray"),
-        rx.hstack(rx.button("Enregistrer", on_click=S.save_settings, id="email-settings-save"),
+        rx.hstack(rx.button("Enregistrer", on_click=S.save_settings, id="email-settings-save", disabled=~S.user_is_admin),
                   rx.button("Envoyer un email de test", variant="outline", on_click=S.send_test, loading=S.testing,
                             id="email-test")),
         spacing="3",

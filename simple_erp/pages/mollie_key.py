@@ -11,6 +11,7 @@ from simple_erp.components.forms import labelled
 from simple_erp.db import session_scope
 from simple_erp.domain.errors import DomainError
 from simple_erp.services import companies, mollie_payments
+from simple_erp.state.auth import ADMIN_ONLY, AuthState
 
 
 def _check_connection(company_id: int) -> str:
@@ -41,8 +42,9 @@ class MollieKeyMixin(rx.State, mixin=True):
 
     @rx.event
     def save_mollie_key(self):
-        if self.current_user() is None:
-            return rx.toast.error("Session expirée : reconnectez-vous.")
+        refusal = self.admin_refusal()  # API keys: administrators only
+        if refusal:
+            return rx.toast.error(refusal)
         if not self.company_id:
             return rx.toast.error("Enregistrez d'abord la société.")
         try:
@@ -87,13 +89,15 @@ def mollie_key_card(state) -> rx.Component:
             "Mollie API Key",
             rx.input(type="password", id="mollie-api-key", auto_complete="off", width="100%", max_width="420px",
                      placeholder=rx.cond(state.mollie_key_display != "", state.mollie_key_display, "test_… ou live_…"),
-                     on_blur=state.set_mollie_key_input),
+                     on_blur=state.set_mollie_key_input, disabled=~AuthState.user_is_admin),
             state.mollie_key_error,
             hint="La clé est chiffrée et n'est plus jamais affichée en clair. Laissez vide et enregistrez pour la retirer.",
         ),
         rx.cond(state.mollie_key_display != "", rx.text("Clé enregistrée : ", state.mollie_key_display, size="2", id="mollie-key-display")),
+        rx.cond(~AuthState.user_is_admin, rx.text(ADMIN_ONLY, size="2", color="gray", id="mollie-key-admin-only")),
         rx.hstack(
-            rx.button("Enregistrer la clé", on_click=state.save_mollie_key, variant="soft", id="mollie-key-save"),
+            rx.button("Enregistrer la clé", on_click=state.save_mollie_key, variant="soft", id="mollie-key-save",
+                      disabled=~AuthState.user_is_admin),
             rx.button("Tester la connexion", on_click=state.test_mollie_connection, loading=state.mollie_testing,
                       variant="outline", id="mollie-test"),
         ),

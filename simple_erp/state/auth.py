@@ -13,6 +13,8 @@ from simple_erp.services import auth
 SIGN_IN_ROUTE = "/connexion"
 SETUP_ROUTE = "/installation"
 HOME_ROUTE = "/contacts"
+SESSION_EXPIRED = "Session expirée : reconnectez-vous."
+ADMIN_ONLY = "Réservé aux administrateurs : seul un administrateur peut modifier les clés API."
 
 
 class AuthState(rx.State):
@@ -29,6 +31,13 @@ class AuthState(rx.State):
             user = auth.user_for_token(session, self.session_token)
         self._show_user(user)
         return user
+
+    def admin_refusal(self) -> str:
+        """"" when the signed-in user is an administrator, else why not (French)."""
+        user = self.current_user()
+        if user is None:
+            return SESSION_EXPIRED
+        return "" if user.is_admin else ADMIN_ONLY
 
     def _show_user(self, user: User | None) -> None:
         self.signed_in = user is not None

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import delete, func, select
 
-from tests.browser_helpers import ADMIN, db_session, sign_in, sign_out
+from tests.browser_helpers import ADMIN, db_session, ensure_admin, sign_in, sign_out
 
 pytestmark = pytest.mark.e2e
 
@@ -185,3 +185,36 @@ def test_websocket_event_without_a_session_changes_nothing(harness, backend_url)
     assert refused, "the save event must be answered by the session-expired toast"
     assert _contact_count() == before
     assert _contact_count(company_name="Intrus SA") == 0
+
+
+def test_only_an_administrator_can_change_the_api_keys(page: Page):
+    """A staff user who is not an administrator sees the Mollie and SendGrid keys' forms
+    locked, with why; the administrator's are open."""
+    from simple_erp.services import auth, companies
+
+    email = f"vendeur-{uuid.uuid4().hex[:6]}@exemple.fr"
+    ensure_admin()  # before any other account: the first one is the administrator
+    with db_session() as session:
+        auth.create_user(session, email, "Victor Vendeur", "motdepasse-vendeur", is_admin=False)
+        if not companies.list_companies(session):  # the key belongs to a société émettrice
+            companies.save_company(session, None, {"name": "Société des Clés", "vat_regime": "franchise"})
+    sign_in(page, email, "motdepasse-vendeur")
+    page.goto("/admin-erp")
+    expect(page.locator("#mollie-key-admin-only")).to_have_text(
+        "Réservé aux administrateurs : seul un administrateur peut modifier les clés API.")
+    expect(page.locator("#mollie-api-key")).to_be_disabled()
+    expect(page.locator("#mollie-key-save")).to_be_disabled()
+    page.goto("/admin-crm")
+    page.get_by_role("tab", name="13. Paramètres").click()
+    expect(page.locator("#sendgrid-admin-only")).to_be_visible()
+    expect(page.locator("#sendgrid-api-key")).to_be_disabled()
+    expect(page.locator("#email-settings-save")).to_be_disabled()
+    sign_out(page)
+    sign_in(page)  # the administrator
+    page.goto("/admin-erp")
+    expect(page.locator("#mollie-api-key")).to_be_enabled()
+    expect(page.locator("#mollie-key-admin-only")).to_have_count(0)
+    page.goto("/admin-crm")
+    page.get_by_role("tab", name="13. Paramètres").click()
+    expect(page.locator("#sendgrid-api-key")).to_be_enabled()
+    expect(page.locator("#sendgrid-admin-only")).to_have_count(0)
