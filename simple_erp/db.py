@@ -212,7 +212,6 @@ class Prepared:
         statement the PostgreSQL server forgot (``DEALLOCATE``/``DISCARD ALL`` behind our
         back) is prepared again, outside a transaction only; a pooler in transaction mode
         (pgbouncer) is not supported."""
-
         if conn.dialect.driver not in _CURSOR_DRIVERS:
             result = conn.execute(self.statement, params)
             return PreparedResult(list(result) if result.returns_rows else [], result.rowcount)
