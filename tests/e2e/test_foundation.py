@@ -218,3 +218,39 @@ def test_only_an_administrator_can_change_the_api_keys(page: Page):
     page.get_by_role("tab", name="13. Paramètres").click()
     expect(page.locator("#sendgrid-api-key")).to_be_enabled()
     expect(page.locator("#sendgrid-admin-only")).to_have_count(0)
+
+
+def _png(width: int = 2, height: int = 1) -> bytes:
+    """A real PNG image (red pixels), built without any imaging library."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def test_a_company_logo_is_uploaded_and_a_file_that_is_no_image_is_refused(signed_in: Page):
+    from simple_erp.models import Company
+    from simple_erp.services import companies
+
+    page = signed_in
+    with db_session() as session:
+        if not companies.list_companies(session):
+            companies.save_company(session, None, {"name": "Société du Logo", "vat_regime": "franchise"})
+    page.goto("/admin-erp")
+    upload = page.locator("#logo-upload input[type=file]")
+    logo = _png()
+    upload.set_input_files({"name": "logo-atelier.png", "mimeType": "image/png", "buffer": logo})
+    expect(page.get_by_text("Logo enregistré.").last).to_be_visible()
+    expect(page.get_by_text("logo-atelier.png", exact=True)).to_be_visible()
+    # A text file named .png: refused by its content, the logo kept.
+    upload.set_input_files({"name": "faux-logo.png", "mimeType": "image/png", "buffer": b"pas une image"})
+    expect(page.get_by_text("Le logo doit être une image PNG ou JPEG.").last).to_be_visible()
+    expect(page.get_by_text("logo-atelier.png", exact=True)).to_be_visible()
+    with db_session() as session:
+        default = next(c for c in session.exec(select(Company)).all() if c.logo_filename == "logo-atelier.png")
+        assert default.logo == logo
