@@ -66,7 +66,7 @@ def _ping_idle_connections(engine: Engine) -> None:
             finally:
                 cursor.close()
             dbapi_conn.rollback()
-        except Exception as err:  # noqa: BLE001 - any failure: give this connection up
+        except Exception as err:  # any failure: give this connection up (re-raised)
             raise DisconnectionError(f"idle connection lost: {err}") from err
 
 
@@ -200,10 +200,10 @@ class Prepared:
             if name not in params and required:
                 raise StatementError(f"A value is required for bind parameter {name!r}", form.sql, params,
                                      KeyError(name))
-            value = params[name] if name in params else literal
+            value = params.get(name, literal)
             try:
                 values[name] = process(value) if process else value
-            except Exception as err:  # noqa: BLE001 - as SQLAlchemy reports a bad parameter
+            except Exception as err:  # re-raised as SQLAlchemy reports a bad parameter
                 raise StatementError(f"bind parameter {name!r}: {err}", form.sql, params, err) from err
         return tuple(values[name] for name, *_ in form.binds) if form.positional else values
 
@@ -217,7 +217,7 @@ class Prepared:
             return PreparedResult(list(result) if result.returns_rows else [], result.rowcount)
 
         def lost(err):  # what a SQLAlchemy Connection does on a disconnect
-            conn.engine.pool._invalidate(conn.connection, err)  # noqa: SLF001
+            conn.engine.pool._invalidate(conn.connection, err)
             conn.invalidate(err)
 
         return self._run(conn.connection, conn.dialect, params, lost)
@@ -237,7 +237,7 @@ class Prepared:
                 raw.autocommit = True
                 try:
                     return self._run(fairy, dialect, params,
-                                     lambda err: engine.pool._invalidate(fairy, err))  # noqa: SLF001
+                                     lambda err: engine.pool._invalidate(fairy, err))
                 finally:
                     if not was_autocommit:
                         _leave_autocommit(raw, fairy.invalidate)

@@ -322,7 +322,7 @@ def reconcile(session_factory: SessionFactory, older_than: timedelta = timedelta
             except MollieError as err:
                 counts["errors"] += 1
                 logger.warning("reconcile: payment %s not fetched: %s", payment_id, err.message)
-            except Exception:  # noqa: BLE001 - one bad payment must not stop the others
+            except Exception:  # logged: one bad payment must not stop the others
                 counts["errors"] += 1
                 logger.exception("reconcile: payment %s failed", payment_id)
     return counts

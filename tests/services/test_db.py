@@ -14,7 +14,6 @@ from simple_erp.models.company import Company
 from simple_erp.models.types import ScaledDecimal
 from simple_erp.services import companies
 
-
 # The tests of psycopg2's fast paths: the PostgreSQL run of the ``engine`` fixture only.
 POSTGRESQL_ONLY = pytest.mark.parametrize(
     "db_url", [pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)], indirect=True)

@@ -1,10 +1,5 @@
-import os
-
-from cryptography.fernet import Fernet
-
-os.environ.setdefault("SIMPLE_ERP_SECRET_KEY", Fernet.generate_key().decode())
-
-from simple_erp.services import signed_urls  # noqa: E402
+# SIMPLE_ERP_SECRET_KEY is set by tests/conftest.py before this module is imported.
+from simple_erp.services import signed_urls
 
 
 def test_a_signed_link_opens_its_own_file_only_until_it_expires():
