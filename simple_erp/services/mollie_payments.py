@@ -241,7 +241,7 @@ def _prepare_start(session: Session, payment_id: int, urls: AppUrls) -> _Start |
     method = MOLLIE_METHOD.get(row.type_code)
     if method is None:
         raise DomainError("Ce moyen de paiement Mollie n'est ni la carte bancaire ni le prélèvement SEPA.")
-    payments._lock_document(session, payment.document_id)  # the invoice before the payment, as every change
+    payments.lock_document(session, payment.document_id)  # the invoice before the payment, as every change
     session.refresh(payment)  # as committed once the invoice is ours
     doc = documents.get_document(session, payment.document_id)
     company = session.get(Company, doc.company_id)
@@ -305,7 +305,7 @@ def _ensure_mandate(session_factory: SessionFactory, gateway: MollieGateway, pla
 
 def _attach(session: Session, plan: _Start, info: PaymentInfo) -> None:
     payment = payments.get_payment(session, plan.payment_id)
-    payments._lock_document(session, payment.document_id)  # the invoice before the payment, as every change
+    payments.lock_document(session, payment.document_id)  # the invoice before the payment, as every change
     session.refresh(payment)
     checkout_url = info.checkout_url or payment.checkout_url or ""
     if (payment.provider_payment_id, payment.checkout_url) != (info.id, checkout_url):
@@ -379,7 +379,7 @@ def _online_candidate(session_factory: SessionFactory, token: str) -> tuple[int,
         doc = document_by_token(session, token)
         if doc is None:
             raise PublicInvoiceNotFound(INVOICE_NOT_FOUND)
-        payments._lock_document(session, doc.id)  # two clicks at once: one request
+        payments.lock_document(session, doc.id)  # two clicks at once: one request
         due = amount_due(doc.total_ttc, payments.document_received(session, doc.id))
         if due <= 0:
             raise DomainError(ALREADY_PAID)

@@ -98,7 +98,7 @@ MOLLIE_NOT_ENABLED = "Le module de paiement Mollie n'est pas activé (Admin ERP 
 # --- locking and sums ---------------------------------------------------------------------------
 
 
-def _lock_document(session: Session, doc_id: int) -> Document:
+def lock_document(session: Session, doc_id: int) -> Document:
     """Lock the document row for the rest of the transaction and return it, fresh."""
     session.flush()
     if session.get_bind().dialect.name == "postgresql":
@@ -468,7 +468,7 @@ _MONEY = _PAY.c.amount.type
 _AS_EXPECTED = (_PAY.c.id == bindparam("b_id"), _PAY.c.status == bindparam("b_old_status"),
                 _PAY.c.amount_refunded == bindparam("b_old_refunded", type_=_MONEY),
                 _PAY.c.amount_charged_back == bindparam("b_old_charged_back", type_=_MONEY))
-_ONE_STATEMENT: dict[tuple[str, ...], object] = {}
+_ONE_STATEMENT: dict[tuple[str, ...], db.Prepared] = {}
 _UPDATE_IF_EXPECTED: dict[tuple[str, ...], object] = {}
 
 
@@ -486,14 +486,14 @@ def _statement_name(prefix: str, columns: tuple[str, ...]) -> str:
     return prefix + hashlib.sha1(",".join(columns).encode()).hexdigest()[:16]
 
 
-def _one_statement(columns: tuple[str, ...]):
+def _one_statement(columns: tuple[str, ...]) -> db.Prepared:
     """PostgreSQL: the whole change in one statement. The document is locked first (the
     payment's UPDATE joins it), as in every other change; the payment's UPDATE then checks
     its condition on the row as committed now; the event and the invoice's received amount
     (plus the change: the row is locked, so this is exact) follow only if it matched."""
-    statement = _ONE_STATEMENT.get(columns)
-    if statement is not None:
-        return statement
+    prepared = _ONE_STATEMENT.get(columns)
+    if prepared is not None:
+        return prepared
     locked = (select(_DOC.c.id).where(_DOC.c.id == bindparam("b_doc")).with_for_update().cte("locked_document"))
     changed = (
         update(_PAY)
@@ -515,9 +515,8 @@ def _one_statement(columns: tuple[str, ...]):
         .returning(_DOC.c.id)
         .add_cte(event)
     )
-    statement = _ONE_STATEMENT[columns] = (statement, db.Prepared(_statement_name("simple_erp_status_change_", columns),
-                                                                  statement))
-    return statement
+    prepared = _ONE_STATEMENT[columns] = db.Prepared(_statement_name("simple_erp_status_change_", columns), statement)
+    return prepared
 
 
 def apply_status_if_unchanged(session: Session, expected: PaymentState, target: PaymentStatus, when: datetime,
@@ -545,8 +544,8 @@ def apply_status_if_unchanged(session: Session, expected: PaymentState, target: 
               "b_old_refunded": expected.amount_refunded, "b_old_charged_back": expected.amount_charged_back,
               "b_delta": change.delta, **values, **_event_params(expected, change, when, source)}
     if session.get_bind().dialect.name == "postgresql":
-        statement, prepared = _one_statement(columns)
-        if db.execute_alone(session, statement, params, prepared).first() is None:
+        prepared = _one_statement(columns)
+        if db.execute_alone(session, prepared.statement, params, prepared).first() is None:
             return None
     else:  # SQLite: in the session's transaction
         conn = session.connection()
@@ -618,7 +617,7 @@ def request_payment(session: Session, doc_id: int, method_id: int, amount: Decim
     the first payment (double click)."""
     if isinstance(amount, float):
         raise TypeError("float refused for an amount: use Decimal")
-    doc = _lock_document(session, doc_id)
+    doc = lock_document(session, doc_id)
     if idempotency_key:
         existing = session.exec(select(Payment).where(Payment.idempotency_key == idempotency_key)).first()
         if existing is not None:
