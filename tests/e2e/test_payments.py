@@ -87,6 +87,20 @@ def _request(page: Page, method_label: str, amount: str) -> None:
     toast(page, "Demande de paiement enregistrée : en attente de paiement.")
 
 
+def _open_confirmation(page: Page, row) -> None:
+    """« Enregistrer » of a payment row opens its confirmation (clicked again when a
+    re-render of the row swallowed the click)."""
+    dialog = page.get_by_role("alertdialog")
+    for _ in range(3):
+        row.locator(".receive-save").click()
+        try:
+            expect(dialog).to_be_visible(timeout=5_000)
+            return
+        except AssertionError:
+            continue
+    expect(dialog).to_be_visible()
+
+
 def test_cheque_request_then_reception_with_confirmation(signed_in: Page):
     page = signed_in
     suffix = uuid.uuid4().hex[:5].upper()
@@ -102,17 +116,17 @@ def test_cheque_request_then_reception_with_confirmation(signed_in: Page):
     expect(row.locator(".payment-status")).to_have_text("En attente de paiement")
     # A reception date in the future is refused.
     row.locator(".receive-date input").fill("2099-01-01")
-    row.locator(".receive-save").click()
+    _open_confirmation(page, row)
     page.get_by_role("button", name="OK").click()
     toast(page, "La date de réception ne peut pas être dans le futur.")
     expect(row.locator(".payment-status")).to_have_text("En attente de paiement")
     # Annuler in the confirmation changes nothing.
     row.locator(".receive-date input").fill(_today_paris().isoformat())
-    row.locator(".receive-save").click()
+    _open_confirmation(page, row)
     page.get_by_role("alertdialog").get_by_role("button", name="Annuler").click()
     expect(row.locator(".payment-status")).to_have_text("En attente de paiement")
     # OK records it.
-    row.locator(".receive-save").click()
+    _open_confirmation(page, row)
     page.get_by_role("button", name="OK").click()
     expect(row.locator(".payment-status")).to_have_text("Paiement reçu")
     expect(row.locator(".payment-received-on")).to_have_text(_today_paris().strftime("%d/%m/%Y"))
@@ -127,7 +141,7 @@ def test_cheque_request_then_reception_with_confirmation(signed_in: Page):
     _request(page, f"Chèque — {bank}", "70")
     second = page.locator(".payment-row").first  # newest first
     expect(page.locator(".payment-row")).to_have_count(2)
-    second.locator(".receive-save").click()
+    _open_confirmation(page, second)
     page.get_by_role("button", name="OK").click()
     expect(second.locator(".payment-status")).to_have_text("Paiement reçu")
     expect(page.locator("#invoice-payment-status")).to_have_text("Payée")
@@ -160,7 +174,7 @@ def test_payment_status_updates_live_in_another_browser(browser: Browser, signed
         expect(staff_b.locator(".payment-status").first).to_have_text("En attente de paiement")
 
         row = staff_a.locator(".payment-row").first
-        row.locator(".receive-save").click()
+        _open_confirmation(staff_a, row)
         staff_a.get_by_role("button", name="OK").click()
         expect(row.locator(".payment-status")).to_have_text("Paiement reçu")
         # The other browser, untouched, shows it without a reload.
