@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -188,6 +188,7 @@ class Run:
     seconds: float
     latencies: list[float]
     codes: dict[int, int]
+    cpu: dict[str, float] = field(default_factory=dict)  # --cpu: CPU seconds per process group
 
     @property
     def rps(self) -> float:
@@ -196,16 +197,62 @@ class Run:
     def line(self) -> str:
         q = statistics.quantiles(self.latencies, n=100)
         codes = ", ".join(f"{code}: {n}" for code, n in sorted(self.codes.items()))
-        return (f"  {self.label:<34} {self.rps:8.1f} req/s   p50 {q[49] * 1000:6.1f} ms   "
+        text = (f"  {self.label:<34} {self.rps:8.1f} req/s   p50 {q[49] * 1000:6.1f} ms   "
                 f"p95 {q[94] * 1000:6.1f} ms   ({codes})")
+        if self.cpu:
+            parts = "  ".join(f"{name} {seconds * 1000 / self.requests:.2f}" for name, seconds in self.cpu.items())
+            text += (f"\n  {'':<34} CPU ms per request: {parts}  "
+                     f"total {sum(self.cpu.values()) * 1000 / self.requests:.2f}")
+        return text
 
 
 def merge(total: Run | None, run: Run) -> Run:
     if total is None:
         return run
     codes = {code: total.codes.get(code, 0) + run.codes.get(code, 0) for code in {*total.codes, *run.codes}}
+    cpu = {name: total.cpu.get(name, 0.0) + run.cpu.get(name, 0.0) for name in {**total.cpu, **run.cpu}}
     return Run(run.label, total.requests + run.requests, total.seconds + run.seconds,
-               total.latencies + run.latencies, codes)
+               total.latencies + run.latencies, codes, cpu)
+
+
+def cpu_seconds(app: subprocess.Popen, sandbox: subprocess.Popen) -> dict[str, dict[int, float]]:
+    """CPU time (user + system) so far, per process, of: the app server and its workers,
+    the sandbox, every PostgreSQL process of the machine, and this driver."""
+    import psutil
+
+    def used(processes) -> dict[int, float]:
+        seconds = {}
+        for process in processes:
+            try:
+                times = process.cpu_times()
+            except psutil.Error:  # exited meanwhile
+                continue
+            seconds[process.pid] = times.user + times.system
+        return seconds
+
+    def tree(pid: int) -> list:
+        try:
+            root = psutil.Process(pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return []
+
+    postgres = [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
+    driver = os.times()
+    return {"app": used(tree(app.pid)), "sandbox": used(tree(sandbox.pid)), "postgres": used(postgres),
+            "driver": {os.getpid(): driver.user + driver.system}}
+
+
+def measured(coroutine, app: subprocess.Popen, sandbox: subprocess.Popen, cpu: bool) -> Run:
+    """Run one load; with ``cpu``, record the CPU each process group spent meanwhile (a
+    process that exits during the run is left out: its last CPU time cannot be read)."""
+    before = cpu_seconds(app, sandbox) if cpu else {}
+    run = asyncio.run(coroutine)
+    if cpu:
+        after = cpu_seconds(app, sandbox)
+        run.cpu = {name: sum(seconds - before[name].get(pid, 0.0) for pid, seconds in after[name].items())
+                   for name in after}
+    return run
 
 
 class Connection:
@@ -306,12 +353,12 @@ def bench_backend(backend: str, args) -> list[str]:
         first = bare_run = repeat = None
         for number in range(rounds):
             chunk = ids[number * len(ids) // rounds:(number + 1) * len(ids) // rounds]
-            first = merge(first, asyncio.run(load(app_port, WEBHOOK_PATH, chunk, len(chunk), c,
-                                                  "app: first deliveries (applied)")))
-            bare_run = merge(bare_run, asyncio.run(load(app_port, BARE_PATH, ids, args.requests // rounds, c,
-                                                        "bare: fetch + one UPDATE")))
-            repeat = merge(repeat, asyncio.run(load(app_port, WEBHOOK_PATH, chunk, args.requests // rounds, c,
-                                                    "app: duplicates (unchanged)")))
+            first = merge(first, measured(load(app_port, WEBHOOK_PATH, chunk, len(chunk), c,
+                                               "app: first deliveries (applied)"), app, sandbox, args.cpu))
+            bare_run = merge(bare_run, measured(load(app_port, BARE_PATH, ids, args.requests // rounds, c,
+                                                     "bare: fetch + one UPDATE"), app, sandbox, args.cpu))
+            repeat = merge(repeat, measured(load(app_port, WEBHOOK_PATH, chunk, args.requests // rounds, c,
+                                                 "app: duplicates (unchanged)"), app, sandbox, args.cpu))
         received = count_received(url)
         for run in (first, bare_run, repeat):
             print(run.line())
@@ -350,6 +397,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="worker processes of the app server")
     parser.add_argument("--server", choices=["granian", "uvicorn"], default="granian",
                         help="ASGI server of the app and the sandbox (production runs granian)")
+    parser.add_argument("--cpu", action="store_true",
+                        help="also print the CPU time per request of the app, the sandbox, PostgreSQL and the driver")
     args = parser.parse_args()
     print(f"Mollie webhook throughput — {args.payments} payments, {args.requests} requests, concurrency "
           f"{args.concurrency}, {args.server} with {args.workers} app worker(s), {os.cpu_count()} CPUs, "
