@@ -225,6 +225,16 @@ class MollieGateway:
                               {"name": name, "email": email}, idempotency_key=idempotency_key)
         return customer.id
 
+    def has_customer(self, customer_id: str) -> bool:
+        """Whether this key's account knows the customer (False on Mollie's 404)."""
+        try:
+            self._call("get_customer", self._client.customers.get, customer_id)
+        except MollieError as err:
+            if err.status == 404:
+                return False
+            raise
+        return True
+
     def create_mandate(self, customer_id: str, consumer_name: str, iban: str, bic: str, signed_on: date,
                        reference: str, idempotency_key: str) -> str:
         """A SEPA direct debit mandate signed outside Mollie; returns its ``mdt_`` id."""
@@ -237,6 +247,13 @@ class MollieGateway:
         mandate = self._call("create_mandate", mandates.create, {k: v for k, v in data.items() if v},
                              idempotency_key=idempotency_key)
         return mandate.id
+
+    def revoke_mandate(self, customer_id: str, mandate_id: str) -> None:
+        """Revoke a mandate (Mollie answers 204): it can no longer be debited."""
+        if not str(customer_id).startswith("cst_"):
+            raise MollieError(f"Identifiant de client Mollie invalide : {customer_id!r}.")
+        mandates = Customer({"id": customer_id}, self._client).mandates  # no GET of the customer
+        self._call("revoke_mandate", mandates.delete, mandate_id)
 
     def check_connection(self) -> None:
         """One cheap authenticated call (list one payment): raises ``MollieError`` when it fails."""

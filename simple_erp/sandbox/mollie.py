@@ -1,8 +1,8 @@
 """A local Mollie v2 sandbox (test mode), for development and tests.
 
 Speaks the part of Mollie's REST API the app uses, in the shapes mollie-api-python
-4.0 sends and reads: payments (create, get, list, cancel), customers, mandates and
-customer payments, errors as ``{"status", "title", "detail", "field", "_links"}``,
+4.0 sends and reads: payments (create, get, list, cancel), customers, mandates (create,
+get, list, revoke) and customer payments, errors as ``{"status", "title", "detail", "field", "_links"}``,
 ``Idempotency-Key`` replays (per API key), and webhooks (form ``id=tr_…``, retried
 while the answer is not 200). Everything lives in memory; each API key sees only its
 own resources (keys are kept hashed). A key containing ``invalid`` is refused (401).
@@ -425,12 +425,16 @@ class MollieSandbox:
         return self._idempotent(request, owner, body, create)
 
     async def mandate_item(self, request: Request) -> Response:
+        """GET a mandate, or revoke it (DELETE: 204, then "invalid": no payment can use it)."""
         owner, cid, mid = self._auth(request), request.path_params["id"], request.path_params["mid"]
         with self.lock:
             mandate = self._find(owner, self.mandates, mid, "mandate")
             if self.mandate_customer[mid] != cid:
                 raise ApiError(404, f"No mandate exists with token {mid}.")
-            return _hal(self._render_mandate(mandate, str(request.base_url).rstrip("/")))
+            if request.method == "GET":
+                return _hal(self._render_mandate(mandate, str(request.base_url).rstrip("/")))
+            mandate["status"] = "invalid"
+            return Response(status_code=204)
 
     async def customer_payments(self, request: Request) -> Response:
         return await self.payments_root(request, customer_id=request.path_params["id"])
@@ -579,7 +583,7 @@ def create_app(webhook_delays: tuple[float, ...] = DEFAULT_WEBHOOK_DELAYS, webho
               Route("/v2/customers", s.customers_root, methods=["POST"]),
               Route("/v2/customers/{id}", s.customer_item, methods=["GET"]),
               Route("/v2/customers/{id}/mandates", s.mandates_root, methods=["GET", "POST"]),
-              Route("/v2/customers/{id}/mandates/{mid}", s.mandate_item, methods=["GET"]),
+              Route("/v2/customers/{id}/mandates/{mid}", s.mandate_item, methods=["GET", "DELETE"]),
               Route("/v2/customers/{id}/payments", s.customer_payments, methods=["GET", "POST"]),
               Route("/checkout/{id}", s.checkout, methods=["GET", "POST"]),
               Route("/sandbox/payments/{id}/settle", s.settle, methods=["POST"]),

@@ -333,6 +333,28 @@ def test_customer_and_mandate(gateway, sandbox):
     assert raw["signatureDate"] == "2025-01-15" and raw["mandateReference"] == "SIMPLEERP-MDT-0001"
 
 
+def test_revoked_mandate_can_no_longer_be_debited(gateway, sandbox):
+    customer = gateway.create_customer("Dupont SARL", "compta@dupont.example", uuid.uuid4().hex)
+    mandate = gateway.create_mandate(customer, "Dupont SARL", IBAN, BIC, date(2025, 1, 15),
+                                     "SIMPLEERP-MDT-0002", uuid.uuid4().hex)
+    gateway.revoke_mandate(customer, mandate)
+    assert next(m for m in state(sandbox)["mandates"] if m["id"] == mandate)["status"] == "invalid"
+    with pytest.raises(MollieError) as caught:
+        gateway.create_payment(request(redirect_url="", customer_id=customer, mandate_id=mandate,
+                                       sequence_type="recurring"))
+    assert caught.value.status == 422 and caught.value.field == "mandateId"
+    # Unknown to this key, or to this customer: 404.
+    other = MollieGateway("test_" + uuid.uuid4().hex, api_endpoint=sandbox.api_endpoint, timeout=5)
+    with pytest.raises(MollieError) as caught:
+        other.revoke_mandate(customer, mandate)
+    assert caught.value.status == 404
+    assert gateway.has_customer(customer) and not other.has_customer(customer)
+    stranger = gateway.create_customer("Autre", "autre@example.org", uuid.uuid4().hex)
+    with pytest.raises(MollieError) as caught:
+        gateway.revoke_mandate(stranger, mandate)
+    assert caught.value.status == 404
+
+
 def test_mandate_with_an_invalid_iban_is_refused(gateway):
     customer = gateway.create_customer("Dupont SARL", "compta@dupont.example", uuid.uuid4().hex)
     with pytest.raises(MollieError) as caught:
