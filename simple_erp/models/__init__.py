@@ -11,12 +11,20 @@ from simple_erp.models.document import (
     NumberingPattern,
 )
 from simple_erp.models.email import EmailAttachment, EmailEvent, EmailMessage, EmailRubrique, EmailSettings, EmailTemplate
-from simple_erp.models.payment import Account, ErpPreferences, Payment, PaymentEvent, PaymentMethod, PaymentType
+from simple_erp.models.payment import (
+    Account,
+    ErpPreferences,
+    MollieCustomer,
+    Payment,
+    PaymentEvent,
+    PaymentMethod,
+    PaymentType,
+)
 from simple_erp.models.user import User, UserSession
 
 __all__ = [
     "EmailAttachment", "EmailEvent", "EmailMessage", "EmailRubrique", "EmailSettings", "EmailTemplate",
-    "Account", "ErpPreferences", "Payment", "PaymentEvent", "PaymentMethod", "PaymentType",
+    "Account", "ErpPreferences", "MollieCustomer", "Payment", "PaymentEvent", "PaymentMethod", "PaymentType",
     "Company", "Contact", "Document", "DocumentContact", "DocumentFile", "DocumentLine",
     "NumberCounter", "NumberingPattern", "Product", "User", "UserSession", "VatRate",
 ]

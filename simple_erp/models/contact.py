@@ -38,12 +38,6 @@ class Contact(SQLModel, table=True):
     bic: str = Field(default="", max_length=11)
     rum: str | None = Field(default=None, max_length=35, unique=True)
     mandate_signed_on: date | None = Field(default=None)
-    # Mollie (SEPA direct debit): the customer (cst_…) and the mandate (mdt_…) created from
-    # the fields above, and the sha256 of "iban|bic|rum|date" they were made from: when it
-    # changes, a new Mollie mandate is made (services.mollie_payments).
-    mollie_customer_id: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})
-    mollie_mandate_id: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})
-    mollie_mandate_fingerprint: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
     # Lower-case, accent-free concatenation of the searchable fields.
     search_text: str = Field(default="", sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -126,3 +126,26 @@ class PaymentEvent(SQLModel, table=True):
     at: datetime = Field(sa_type=UTCDateTime)
     source: str = Field(max_length=20)  # utilisateur | webhook | resynchronisation
     note: str = Field(default="", sa_type=Text)
+
+
+class MollieCustomer(SQLModel, table=True):
+    """A contact's Mollie customer (cst_…) in one company's Mollie account, and the SEPA
+    direct debit mandate (mdt_…) made there from the contact's mandate fields, with the
+    sha256 of "iban|bic|rum|date" it was made from: when those fields change, a new mandate
+    is made and this one revoked (services.mollie_payments). A Mollie customer belongs to
+    the account (and mode) of the key that created it, and a mandate to its creditor, so
+    there is one per contact and company, made again when the company's key changes."""
+
+    __tablename__ = "mollie_customer"
+    __table_args__ = (UniqueConstraint("contact_id", "company_id", name="uq_mollie_customer_contact_company"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(sa_column=_fk("contact.id", ondelete="CASCADE"))
+    company_id: int = Field(sa_column=_fk("company.id", ondelete="CASCADE"))
+    customer_id: str = Field(max_length=40)
+    mandate_id: str = Field(default="", max_length=40)
+    mandate_fingerprint: str = Field(default="", max_length=64)
+    # sha256 of the company's API key the customer was made with: another key (another
+    # account, or test vs live mode) does not know it. "" when not known (older rows).
+    key_digest: str = Field(default="", max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -31,6 +31,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from simple_erp import crypto
@@ -42,7 +43,7 @@ from simple_erp.domain.payment_rules import PaymentStatus, TransitionError, amou
 from simple_erp.models.company import Company
 from simple_erp.models.contact import Contact
 from simple_erp.models.document import Document
-from simple_erp.models.payment import Payment
+from simple_erp.models.payment import MollieCustomer, Payment
 from simple_erp.models.types import utcnow
 from simple_erp.providers.mollie import MollieError, MollieGateway, PaymentInfo, PaymentRequest
 from simple_erp.services import clock, documents, payments
@@ -196,8 +197,10 @@ class _Mandate:
     rum: str
     signed_on: date
     fingerprint: str
-    customer_id: str  # "" when the contact has no Mollie customer yet
+    customer_id: str  # "" when the contact has no Mollie customer in this company's account yet
     mandate_id: str  # "" when none, or made from other mandate fields
+    replaced_mandate_id: str  # the mandate made from the contact's former fields: revoked once replaced
+    key_known: bool  # the customer was made with the company's current key (else: ask Mollie first)
 
 
 @dataclass(frozen=True)
@@ -223,14 +226,29 @@ def _store_idempotency_key(session: Session, payment: Payment) -> str:
     return payment.idempotency_key
 
 
-def _mandate_plan(session: Session, doc: Document) -> _Mandate:
+def _mollie_customer(session: Session, contact_id: int, company_id: int) -> MollieCustomer | None:
+    return session.exec(select(MollieCustomer).where(MollieCustomer.contact_id == contact_id,
+                                                     MollieCustomer.company_id == company_id)).first()
+
+
+def key_digest(api_key: str) -> str:
+    """Which key made a Mollie customer (a digest: the key itself stays encrypted)."""
+    return hashlib.sha256(f"simple-erp-mollie-key|{api_key}".encode()).hexdigest()
+
+
+def _mandate_plan(session: Session, doc: Document, api_key: str) -> _Mandate:
     contact = check_direct_debit_allowed(session, doc.id)
     iban, signed_on = compact(crypto.decrypt(contact.iban_encrypted)), contact.mandate_signed_on
     fingerprint = mandate_fingerprint(iban, contact.bic, contact.rum or "", signed_on)
-    same = contact.mollie_mandate_fingerprint == fingerprint
+    known = _mollie_customer(session, contact.id, doc.company_id)
+    if known is not None and known.key_digest and known.key_digest != key_digest(api_key):
+        known = None  # made with the company's former key: unknown to its account now
+    customer_id, mandate_id = (known.customer_id, known.mandate_id) if known else ("", "")
+    same = known is not None and known.mandate_fingerprint == fingerprint
     return _Mandate(contact.id, contact.display_name or f"Contact {contact.id}", contact.email, iban,
                     compact(contact.bic), (contact.rum or "").strip(), signed_on, fingerprint,
-                    contact.mollie_customer_id, contact.mollie_mandate_id if same else "")
+                    customer_id, mandate_id if same else "", "" if same else mandate_id,
+                    known is None or bool(known.key_digest))
 
 
 def _prepare_start(session: Session, payment_id: int, urls: AppUrls) -> _Start | None:
@@ -252,7 +270,7 @@ def _prepare_start(session: Session, payment_id: int, urls: AppUrls) -> _Start |
     if payment.status != _S.PENDING.value:
         raise DomainError(f"Cette demande de paiement est « {payments.status_label(payment.status)} » : "
                           "elle ne peut plus être envoyée à Mollie.")
-    mandate = _mandate_plan(session, doc) if method == "directdebit" else None
+    mandate = _mandate_plan(session, doc, api_key) if method == "directdebit" else None
     token = ensure_public_token(session, doc.id)
     description = f"Facture {doc.number}" + (f" – {company.name}" if company.name else "")
     request = PaymentRequest(
@@ -266,25 +284,56 @@ def _prepare_start(session: Session, payment_id: int, urls: AppUrls) -> _Start |
     return _Start(payment.id, company.id, api_key, request, mandate, None)
 
 
-def _save_contact_ids(session_factory: SessionFactory, contact_id: int, **values: str) -> None:
-    with session_factory() as session:
-        session.execute(update(Contact).where(Contact.id == contact_id).values(**values)
-                        .execution_options(synchronize_session=False))
+def _save_customer(session_factory: SessionFactory, plan: _Start, **values: str) -> None:
+    """Store the contact's Mollie ids for the plan's company (a row made on first use)."""
+    contact_id, company_id = plan.mandate.contact_id, plan.company_id
+    for _attempt in range(2):
+        try:
+            with session_factory() as session:
+                known = _mollie_customer(session, contact_id, company_id)
+                if known is None:
+                    known = MollieCustomer(contact_id=contact_id, company_id=company_id, customer_id="")
+                for name, value in values.items():
+                    setattr(known, name, value)
+                known.updated_at = utcnow()
+                session.add(known)
+            return
+        except IntegrityError:  # another request made the row meanwhile: update it
+            continue
+    raise DomainError("Les identifiants Mollie du contact n'ont pas pu être enregistrés.")  # pragma: no cover
+
+
+def _revoke_replaced(gateway: MollieGateway, customer_id: str, m: _Mandate) -> None:
+    """Revoke the mandate made from the contact's former fields: it must no longer be
+    debited. A failure is logged; the new mandate is in use either way."""
+    try:
+        gateway.revoke_mandate(customer_id, m.replaced_mandate_id)
+    except MollieError as err:
+        if err.status == 404:  # already gone
+            return
+        logger.warning("Mollie mandate %s of contact %s (replaced by new mandate fields) not revoked: %s",
+                       m.replaced_mandate_id, m.contact_id, err.message)
 
 
 def _ensure_mandate(session_factory: SessionFactory, gateway: MollieGateway, plan: _Start) -> tuple[str, str]:
-    """The contact's Mollie customer and a valid mandate made from its current fields
-    (created once; a new mandate when the fields changed). Ids stored as soon as known."""
+    """The contact's Mollie customer in this company's account and a valid mandate made
+    from its current fields (created once; a new mandate when the fields changed, and the
+    former one revoked). Ids stored as soon as known."""
     m = plan.mandate
     customer_id, mandate_id, fresh_customer = m.customer_id, m.mandate_id, False
+    if customer_id and not m.key_known:  # made before keys were noted: is it this account's?
+        if gateway.has_customer(customer_id):
+            _save_customer(session_factory, plan, key_digest=key_digest(plan.api_key))
+        else:
+            customer_id = mandate_id = ""
     for _attempt in range(2):
         if not customer_id:
             digest = hashlib.sha256(f"{m.consumer_name}|{m.email}".encode()).hexdigest()[:12]
             customer_id = gateway.create_customer(m.consumer_name, m.email or None,
                                                   f"customer-{plan.company_id}-{m.contact_id}-{digest}")
             fresh_customer, mandate_id = True, ""
-            _save_contact_ids(session_factory, m.contact_id, mollie_customer_id=customer_id,
-                              mollie_mandate_id="", mollie_mandate_fingerprint="")
+            _save_customer(session_factory, plan, customer_id=customer_id, mandate_id="", mandate_fingerprint="",
+                           key_digest=key_digest(plan.api_key))
         if mandate_id:
             return customer_id, mandate_id
         try:
@@ -293,12 +342,14 @@ def _ensure_mandate(session_factory: SessionFactory, gateway: MollieGateway, pla
         except MollieError as err:
             if err.status != 404 or fresh_customer:
                 raise
-            # The stored customer is unknown to this key (another Mollie account): make one.
-            logger.warning("Mollie customer of contact %s unknown to this key: creating another", m.contact_id)
+            # The stored customer is unknown to this key after all (deleted at Mollie…): make one.
+            logger.warning("Mollie customer of contact %s unknown to company %s's key: creating another",
+                           m.contact_id, plan.company_id)
             customer_id = ""
             continue
-        _save_contact_ids(session_factory, m.contact_id, mollie_mandate_id=mandate_id,
-                          mollie_mandate_fingerprint=m.fingerprint)
+        _save_customer(session_factory, plan, mandate_id=mandate_id, mandate_fingerprint=m.fingerprint)
+        if m.replaced_mandate_id and not fresh_customer:
+            _revoke_replaced(gateway, customer_id, m)
         return customer_id, mandate_id
     raise MollieError("Impossible de créer le mandat SEPA chez Mollie.")  # pragma: no cover
 

@@ -21,8 +21,9 @@ from simple_erp.api import webhooks
 from simple_erp.domain.contact_rules import ContactInput
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.domain.payment_rules import InvoicePaymentStatus, PaymentStatus
+from simple_erp.models.company import Company
 from simple_erp.models.contact import Contact
-from simple_erp.models.payment import Payment
+from simple_erp.models.payment import MollieCustomer, Payment
 from simple_erp.providers.mollie import MollieError, MollieGateway
 from simple_erp.services import clock, companies, contacts, documents, mollie_gateway, mollie_payments, payments
 from simple_erp.services.mollie_payments import AppUrls
@@ -39,6 +40,7 @@ from tests.mollie_fixtures import (  # noqa: F401 - fixtures
     gateway,
     make_invoice,
     mollie_setup,
+    new_key,
     no_proxy,
     payment_of,
     request,
@@ -345,6 +347,23 @@ def test_sepa_refuses_an_invalid_mandate_and_names_what_is_missing(session_facto
         request(session_factory, doc_id, setup.sepa, "70", urls)
 
 
+def mollie_customer(session_factory, contact_id: int, company_id: int) -> MollieCustomer | None:
+    with session_factory() as session:
+        return session.exec(select(MollieCustomer).where(MollieCustomer.contact_id == contact_id,
+                                                         MollieCustomer.company_id == company_id)).first()
+
+
+def mandate_at_mollie(sandbox, mandate_id: str) -> dict:
+    return next(m for m in sandbox_state(sandbox)["mandates"] if m["id"] == mandate_id)
+
+
+def change_bank_account(session_factory, contact_id: int) -> None:
+    with session_factory() as session:
+        data = contacts.contact_input(contacts.get_contact(session, contact_id))
+        contacts.update_contact(session, contact_id, ContactInput(**{**data.__dict__, "iban": IBAN_2, "bic": BIC_2}),
+                                clock.today())
+
+
 def test_sepa_direct_debit_with_customer_and_mandate(session_factory, setup, urls, sandbox):
     doc_id = make_invoice(session_factory, "70", mandate=True)
     first = request(session_factory, doc_id, setup.sepa, "30", urls)
@@ -352,38 +371,34 @@ def test_sepa_direct_debit_with_customer_and_mandate(session_factory, setup, url
     with session_factory() as session:
         contact = documents.document_contacts(session, doc_id)[0]
         assert payments.payment_block(session, doc_id, clock.today()).rows[0].status_label == "Prélèvement en cours"
-    assert contact.mollie_customer_id.startswith("cst_") and contact.mollie_mandate_id.startswith("mdt_")
-    assert contact.mollie_mandate_fingerprint == mollie_payments.mandate_fingerprint(IBAN, "AGRIFRPP", contact.rum,
-                                                                                     SIGNED_ON)
+    ids = mollie_customer(session_factory, contact.id, setup.company_id)
+    assert ids.customer_id.startswith("cst_") and ids.mandate_id.startswith("mdt_")
+    assert ids.mandate_fingerprint == mollie_payments.mandate_fingerprint(IBAN, "AGRIFRPP", contact.rum, SIGNED_ON)
     sent = sandbox_payment(sandbox, first.provider_payment_id)
     assert (sent["sequenceType"], sent["method"], sent["customerId"], sent["mandateId"]) == (
-        "recurring", "directdebit", contact.mollie_customer_id, contact.mollie_mandate_id)
+        "recurring", "directdebit", ids.customer_id, ids.mandate_id)
     assert sent["amount"]["value"] == "30.00" and sent["webhookUrl"] == urls.webhook_url
-    state = sandbox_state(sandbox)
-    mandate = next(m for m in state["mandates"] if m["id"] == contact.mollie_mandate_id)
+    mandate = mandate_at_mollie(sandbox, ids.mandate_id)
     assert mandate["details"]["consumerAccount"] == IBAN and mandate["mandateReference"] == contact.rum
-    assert mandate["signatureDate"] == SIGNED_ON.isoformat()
+    assert mandate["signatureDate"] == SIGNED_ON.isoformat() and mandate["status"] == "valid"
 
     # Second debit, same fields: same customer, same mandate.
     second = request(session_factory, doc_id, setup.sepa, "20", urls)
-    assert sandbox_payment(sandbox, second.provider_payment_id)["mandateId"] == contact.mollie_mandate_id
-    customers = [c for c in sandbox_state(sandbox)["customers"] if c["id"] == contact.mollie_customer_id]
+    assert sandbox_payment(sandbox, second.provider_payment_id)["mandateId"] == ids.mandate_id
+    customers = [c for c in sandbox_state(sandbox)["customers"] if c["id"] == ids.customer_id]
     assert len(customers) == 1
 
-    # The IBAN changes: a new mandate for the same customer.
-    with session_factory() as session:
-        data = contacts.contact_input(contacts.get_contact(session, contact.id))
-        contacts.update_contact(session, contact.id, ContactInput(**{**data.__dict__, "iban": IBAN_2, "bic": BIC_2}),
-                                clock.today())
+    # The IBAN changes: a new mandate for the same customer; the former one is revoked.
+    change_bank_account(session_factory, contact.id)
     third = request(session_factory, doc_id, setup.sepa, "20", urls)
-    with session_factory() as session:
-        changed = contacts.get_contact(session, contact.id)
-    assert changed.mollie_customer_id == contact.mollie_customer_id
-    assert changed.mollie_mandate_id != contact.mollie_mandate_id
-    new_mandate = next(m for m in sandbox_state(sandbox)["mandates"] if m["id"] == changed.mollie_mandate_id)
-    assert new_mandate["details"]["consumerAccount"] == IBAN_2
-    assert sandbox_payment(sandbox, third.provider_payment_id)["mandateId"] == changed.mollie_mandate_id
-    assert len([c for c in sandbox_state(sandbox)["customers"] if c["id"] == contact.mollie_customer_id]) == 1
+    changed = mollie_customer(session_factory, contact.id, setup.company_id)
+    assert changed.customer_id == ids.customer_id
+    assert changed.mandate_id != ids.mandate_id
+    new_mandate = mandate_at_mollie(sandbox, changed.mandate_id)
+    assert new_mandate["details"]["consumerAccount"] == IBAN_2 and new_mandate["status"] == "valid"
+    assert mandate_at_mollie(sandbox, ids.mandate_id)["status"] == "invalid"
+    assert sandbox_payment(sandbox, third.provider_payment_id)["mandateId"] == changed.mandate_id
+    assert len([c for c in sandbox_state(sandbox)["customers"] if c["id"] == ids.customer_id]) == 1
 
     # The bank answers: paid, failed.
     settle(sandbox, first.provider_payment_id, "paid")
@@ -394,6 +409,84 @@ def test_sepa_direct_debit_with_customer_and_mandate(session_factory, setup, url
     assert document_of(session_factory, doc_id).amount_received == D("30.00")
     assert [e[:2] for e in events_of(session_factory, second.id)] == [
         ("", "en_attente"), ("en_attente", "prelevement_en_cours"), ("prelevement_en_cours", "echoue")]
+
+
+def test_sepa_customer_and_mandate_per_company(session_factory, setup, urls, sandbox):
+    """A Mollie customer belongs to one Mollie account: each company debits the contact
+    through a customer and a mandate of its own, kept for the next debits."""
+    doc_a = make_invoice(session_factory, "50", mandate=True)
+    with session_factory() as session:
+        contact_id = documents.document_contacts(session, doc_a)[0].id
+        other = companies.save_company(session, None, {"name": "Boulangerie Durand", "vat_regime": "franchise"})
+        mollie_payments.set_mollie_api_key(session, other.id, new_key())
+    doc_b = make_invoice(session_factory, "50", company_id=other.id, contact_id=contact_id)
+
+    first_a = request(session_factory, doc_a, setup.sepa, "10", urls)
+    first_b = request(session_factory, doc_b, setup.sepa, "10", urls)
+    second_a = request(session_factory, doc_a, setup.sepa, "10", urls)
+    second_b = request(session_factory, doc_b, setup.sepa, "10", urls)
+    in_a = mollie_customer(session_factory, contact_id, setup.company_id)
+    in_b = mollie_customer(session_factory, contact_id, other.id)
+    assert in_a.customer_id != in_b.customer_id and in_a.mandate_id != in_b.mandate_id
+    for payment, ids in ((first_a, in_a), (second_a, in_a), (first_b, in_b), (second_b, in_b)):
+        assert payment.status == S.DEBIT_IN_PROGRESS.value
+        sent = sandbox_payment(sandbox, payment.provider_payment_id)
+        assert (sent["customerId"], sent["mandateId"]) == (ids.customer_id, ids.mandate_id)
+    names = [c["name"] for c in sandbox_state(sandbox)["customers"] if c["id"] in (in_a.customer_id, in_b.customer_id)]
+    assert len(names) == 2
+
+    # The contact's bank account changes: each company makes its new mandate at its next
+    # debit and revokes only its own former one.
+    change_bank_account(session_factory, contact_id)
+    request(session_factory, doc_a, setup.sepa, "10", urls)
+    assert mandate_at_mollie(sandbox, in_a.mandate_id)["status"] == "invalid"
+    assert mandate_at_mollie(sandbox, in_b.mandate_id)["status"] == "valid"
+    assert mollie_customer(session_factory, contact_id, other.id).mandate_id == in_b.mandate_id
+    request(session_factory, doc_b, setup.sepa, "10", urls)
+    assert mandate_at_mollie(sandbox, in_b.mandate_id)["status"] == "invalid"
+
+
+def test_sepa_after_the_company_changed_mollie_account(session_factory, setup, urls, sandbox):
+    """The stored customer is unknown to the company's new key: a customer and a mandate
+    are made in the new account, and the debit goes through."""
+    doc_id = make_invoice(session_factory, "40", mandate=True)
+    request(session_factory, doc_id, setup.sepa, "10", urls)
+    with session_factory() as session:
+        contact_id = documents.document_contacts(session, doc_id)[0].id
+    before = mollie_customer(session_factory, contact_id, setup.company_id)
+    with session_factory() as session:
+        mollie_payments.set_mollie_api_key(session, setup.company_id, new_key())
+    payment = request(session_factory, doc_id, setup.sepa, "10", urls)
+    after = mollie_customer(session_factory, contact_id, setup.company_id)
+    assert payment.status == S.DEBIT_IN_PROGRESS.value and not payment.provider_error
+    assert after.customer_id != before.customer_id and after.mandate_id != before.mandate_id
+    sent = sandbox_payment(sandbox, payment.provider_payment_id)
+    assert (sent["customerId"], sent["mandateId"]) == (after.customer_id, after.mandate_id)
+    assert mandate_at_mollie(sandbox, before.mandate_id)["status"] == "valid"  # another account's: left alone
+
+
+@pytest.mark.parametrize("key_changed", [False, True], ids=["same key", "new key"])
+def test_sepa_customer_from_before_keys_were_noted(session_factory, setup, urls, sandbox, key_changed):
+    """Customers kept by the migration do not say which key made them: Mollie is asked
+    once. Its account's customer is kept (and noted); another account's is made again."""
+    doc_id = make_invoice(session_factory, "40", mandate=True)
+    request(session_factory, doc_id, setup.sepa, "10", urls)
+    with session_factory() as session:
+        contact_id = documents.document_contacts(session, doc_id)[0].id
+        session.execute(update(MollieCustomer).where(MollieCustomer.contact_id == contact_id).values(key_digest=""))
+        if key_changed:
+            mollie_payments.set_mollie_api_key(session, setup.company_id, new_key())
+    before = mollie_customer(session_factory, contact_id, setup.company_id)
+    payment = request(session_factory, doc_id, setup.sepa, "10", urls)
+    after = mollie_customer(session_factory, contact_id, setup.company_id)
+    assert payment.status == S.DEBIT_IN_PROGRESS.value and not payment.provider_error
+    assert (after.customer_id == before.customer_id) is not key_changed
+    assert (after.mandate_id == before.mandate_id) is not key_changed
+    with session_factory() as session:
+        current_key = mollie_payments.company_api_key(session.get(Company, setup.company_id))
+    assert after.key_digest == mollie_payments.key_digest(current_key)
+    sent = sandbox_payment(sandbox, payment.provider_payment_id)
+    assert (sent["customerId"], sent["mandateId"]) == (after.customer_id, after.mandate_id)
 
 
 # --- reconciliation and "Resynchroniser" ------------------------------------------------------------
