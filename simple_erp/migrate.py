@@ -39,6 +39,7 @@ def upgrade(url: str | None = None) -> None:
                     command.upgrade(cfg, "head")
                     conn.commit()
                 finally:
+                    conn.rollback()  # after a failed upgrade: else the unlock fails and hides its error
                     conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _PG_LOCK_ID})
                     conn.commit()
         finally:

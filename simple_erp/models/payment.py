@@ -140,12 +140,17 @@ class MollieCustomer(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("contact_id", "company_id", name="uq_mollie_customer_contact_company"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    contact_id: int = Field(sa_column=_fk("contact.id", ondelete="CASCADE"))
+    # contact_id: no index of its own, the unique (contact_id, company_id) serves.
+    contact_id: int = Field(sa_column=Column(Integer, ForeignKey("contact.id", ondelete="CASCADE"), nullable=False))
     company_id: int = Field(sa_column=_fk("company.id", ondelete="CASCADE"))
     customer_id: str = Field(max_length=40)
     mandate_id: str = Field(default="", max_length=40)
     mandate_fingerprint: str = Field(default="", max_length=64)
-    # sha256 of the company's API key the customer was made with: another key (another
-    # account, or test vs live mode) does not know it. "" when not known (older rows).
+    # Mandates made from the contact's former fields (space-separated mdt_ ids): revoked
+    # once a debit exists with the new one (a failed revocation is tried again then).
+    mandates_to_revoke: str = Field(default="", sa_type=Text)
+    # Keyed digest (services.mollie_mandates.key_digest) of the company's API key the
+    # customer was made with: with another key, Mollie is asked whether it knows it
+    # (another account, or test vs live mode, does not). "" when not known (older rows).
     key_digest: str = Field(default="", max_length=64)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

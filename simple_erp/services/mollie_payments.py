@@ -2,7 +2,8 @@
 Mollie, the public payment page, and the one sync used by the webhook, the periodic
 reconciliation and the "Resynchroniser" button. This module is the API for the UI and
 the routes; it gathers ``mollie_gateway`` (keys, gateway), ``mollie_sync`` (webhook,
-reconciliation) and ``mollie_public`` (public page).
+reconciliation), ``mollie_mandates`` (SEPA: the contact's customer and mandate per
+company) and ``mollie_public`` (public page).
 
 Rules kept here:
 
@@ -31,7 +32,6 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from simple_erp import crypto
@@ -43,10 +43,10 @@ from simple_erp.domain.payment_rules import PaymentStatus, TransitionError, amou
 from simple_erp.models.company import Company
 from simple_erp.models.contact import Contact
 from simple_erp.models.document import Document
-from simple_erp.models.payment import MollieCustomer, Payment
+from simple_erp.models.payment import Payment
 from simple_erp.models.types import utcnow
-from simple_erp.providers.mollie import MollieError, MollieGateway, PaymentInfo, PaymentRequest
-from simple_erp.services import clock, documents, payments
+from simple_erp.providers.mollie import MollieError, PaymentInfo, PaymentRequest
+from simple_erp.services import clock, documents, mollie_mandates, payments
 from simple_erp.services.mollie_gateway import (  # noqa: F401 - part of this module's API
     API_KEY_RE,
     NO_KEY,
@@ -188,28 +188,12 @@ def check_mollie_request(session: Session, doc_id: int, method_id: int) -> None:
 
 
 @dataclass(frozen=True)
-class _Mandate:
-    contact_id: int
-    consumer_name: str
-    email: str
-    iban: str
-    bic: str
-    rum: str
-    signed_on: date
-    fingerprint: str
-    customer_id: str  # "" when the contact has no Mollie customer in this company's account yet
-    mandate_id: str  # "" when none, or made from other mandate fields
-    replaced_mandate_id: str  # the mandate made from the contact's former fields: revoked once replaced
-    key_known: bool  # the customer was made with the company's current key (else: ask Mollie first)
-
-
-@dataclass(frozen=True)
 class _Start:
     payment_id: int
     company_id: int
     api_key: str
     request: PaymentRequest
-    mandate: _Mandate | None
+    mandate: mollie_mandates.Mandate | None
     provider_payment_id: str | None  # already created: fetch it instead
 
 
@@ -226,29 +210,13 @@ def _store_idempotency_key(session: Session, payment: Payment) -> str:
     return payment.idempotency_key
 
 
-def _mollie_customer(session: Session, contact_id: int, company_id: int) -> MollieCustomer | None:
-    return session.exec(select(MollieCustomer).where(MollieCustomer.contact_id == contact_id,
-                                                     MollieCustomer.company_id == company_id)).first()
-
-
-def key_digest(api_key: str) -> str:
-    """Which key made a Mollie customer (a digest: the key itself stays encrypted)."""
-    return hashlib.sha256(f"simple-erp-mollie-key|{api_key}".encode()).hexdigest()
-
-
-def _mandate_plan(session: Session, doc: Document, api_key: str) -> _Mandate:
+def _mandate_plan(session: Session, doc: Document, api_key: str) -> mollie_mandates.Mandate:
     contact = check_direct_debit_allowed(session, doc.id)
     iban, signed_on = compact(crypto.decrypt(contact.iban_encrypted)), contact.mandate_signed_on
-    fingerprint = mandate_fingerprint(iban, contact.bic, contact.rum or "", signed_on)
-    known = _mollie_customer(session, contact.id, doc.company_id)
-    if known is not None and known.key_digest and known.key_digest != key_digest(api_key):
-        known = None  # made with the company's former key: unknown to its account now
-    customer_id, mandate_id = (known.customer_id, known.mandate_id) if known else ("", "")
-    same = known is not None and known.mandate_fingerprint == fingerprint
-    return _Mandate(contact.id, contact.display_name or f"Contact {contact.id}", contact.email, iban,
-                    compact(contact.bic), (contact.rum or "").strip(), signed_on, fingerprint,
-                    customer_id, mandate_id if same else "", "" if same else mandate_id,
-                    known is None or bool(known.key_digest))
+    fields = {"consumer_name": contact.display_name or f"Contact {contact.id}", "email": contact.email,
+              "iban": iban, "bic": compact(contact.bic), "rum": (contact.rum or "").strip(), "signed_on": signed_on,
+              "fingerprint": mandate_fingerprint(iban, contact.bic, contact.rum or "", signed_on)}
+    return mollie_mandates.plan(session, fields, contact.id, doc.company_id, api_key)
 
 
 def _prepare_start(session: Session, payment_id: int, urls: AppUrls) -> _Start | None:
@@ -282,76 +250,6 @@ def _prepare_start(session: Session, payment_id: int, urls: AppUrls) -> _Start |
         sequence_type="recurring" if mandate else None,
     )
     return _Start(payment.id, company.id, api_key, request, mandate, None)
-
-
-def _save_customer(session_factory: SessionFactory, plan: _Start, **values: str) -> None:
-    """Store the contact's Mollie ids for the plan's company (a row made on first use)."""
-    contact_id, company_id = plan.mandate.contact_id, plan.company_id
-    for _attempt in range(2):
-        try:
-            with session_factory() as session:
-                known = _mollie_customer(session, contact_id, company_id)
-                if known is None:
-                    known = MollieCustomer(contact_id=contact_id, company_id=company_id, customer_id="")
-                for name, value in values.items():
-                    setattr(known, name, value)
-                known.updated_at = utcnow()
-                session.add(known)
-            return
-        except IntegrityError:  # another request made the row meanwhile: update it
-            continue
-    raise DomainError("Les identifiants Mollie du contact n'ont pas pu être enregistrés.")  # pragma: no cover
-
-
-def _revoke_replaced(gateway: MollieGateway, customer_id: str, m: _Mandate) -> None:
-    """Revoke the mandate made from the contact's former fields: it must no longer be
-    debited. A failure is logged; the new mandate is in use either way."""
-    try:
-        gateway.revoke_mandate(customer_id, m.replaced_mandate_id)
-    except MollieError as err:
-        if err.status == 404:  # already gone
-            return
-        logger.warning("Mollie mandate %s of contact %s (replaced by new mandate fields) not revoked: %s",
-                       m.replaced_mandate_id, m.contact_id, err.message)
-
-
-def _ensure_mandate(session_factory: SessionFactory, gateway: MollieGateway, plan: _Start) -> tuple[str, str]:
-    """The contact's Mollie customer in this company's account and a valid mandate made
-    from its current fields (created once; a new mandate when the fields changed, and the
-    former one revoked). Ids stored as soon as known."""
-    m = plan.mandate
-    customer_id, mandate_id, fresh_customer = m.customer_id, m.mandate_id, False
-    if customer_id and not m.key_known:  # made before keys were noted: is it this account's?
-        if gateway.has_customer(customer_id):
-            _save_customer(session_factory, plan, key_digest=key_digest(plan.api_key))
-        else:
-            customer_id = mandate_id = ""
-    for _attempt in range(2):
-        if not customer_id:
-            digest = hashlib.sha256(f"{m.consumer_name}|{m.email}".encode()).hexdigest()[:12]
-            customer_id = gateway.create_customer(m.consumer_name, m.email or None,
-                                                  f"customer-{plan.company_id}-{m.contact_id}-{digest}")
-            fresh_customer, mandate_id = True, ""
-            _save_customer(session_factory, plan, customer_id=customer_id, mandate_id="", mandate_fingerprint="",
-                           key_digest=key_digest(plan.api_key))
-        if mandate_id:
-            return customer_id, mandate_id
-        try:
-            mandate_id = gateway.create_mandate(customer_id, m.consumer_name, m.iban, m.bic, m.signed_on, m.rum,
-                                                f"mandate-{customer_id}-{m.fingerprint[:32]}")
-        except MollieError as err:
-            if err.status != 404 or fresh_customer:
-                raise
-            # The stored customer is unknown to this key after all (deleted at Mollie…): make one.
-            logger.warning("Mollie customer of contact %s unknown to company %s's key: creating another",
-                           m.contact_id, plan.company_id)
-            customer_id = ""
-            continue
-        _save_customer(session_factory, plan, mandate_id=mandate_id, mandate_fingerprint=m.fingerprint)
-        if m.replaced_mandate_id and not fresh_customer:
-            _revoke_replaced(gateway, customer_id, m)
-        return customer_id, mandate_id
-    raise MollieError("Impossible de créer le mandat SEPA chez Mollie.")  # pragma: no cover
 
 
 def _attach(session: Session, plan: _Start, info: PaymentInfo) -> None:
@@ -388,10 +286,14 @@ def start_mollie_payment(session_factory: SessionFactory, payment_id: int, urls:
             info = gateway.get_payment(plan.provider_payment_id)
         else:
             request = replace(plan.request, webhook_url=_webhook_for(plan.request.webhook_url, gateway.api_endpoint))
+            to_revoke = ()
             if plan.mandate is not None:
-                customer_id, mandate_id = _ensure_mandate(session_factory, gateway, plan)
+                customer_id, mandate_id, to_revoke = mollie_mandates.ensure(session_factory, gateway, plan.mandate,
+                                                                            plan.api_key)
                 request = replace(request, customer_id=customer_id, mandate_id=mandate_id)
             info = gateway.create_payment(request)
+            if to_revoke:  # the debit exists with the new mandate: the former ones go
+                mollie_mandates.revoke(session_factory, gateway, plan.mandate, request.customer_id, to_revoke)
     except MollieError as err:
         record_error(session_factory, payment_id, err.message)
         raise DomainError(err.message) from err

@@ -4,6 +4,8 @@ PostgreSQL: no customer id is lost where the company can be told."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 from alembic import command
@@ -12,6 +14,7 @@ from sqlalchemy import inspect, text
 from simple_erp.domain.contact_rules import ContactInput
 from simple_erp.migrate import alembic_config
 from simple_erp.models.payment import MollieCustomer
+from simple_erp.models.types import utcnow
 from simple_erp.services import clock, companies, contacts, documents, payments
 
 BEFORE = "e3e735081b1b"
@@ -31,14 +34,20 @@ def _contact(session, name: str) -> int:
                                    clock.today()).id
 
 
-def _invoice_with_request(session, company_id: int, contact_id: int, method_id: int) -> None:
+def _invoice_with_request(session, company_id: int, contact_id: int, method_id: int, sent: bool = True) -> None:
+    """A finalised facture of the contact with a payment request on ``method_id``; ``sent``:
+    it reached Mollie (it has a Mollie payment id)."""
     today = clock.today()
     doc = documents.create_document(session, "facture", today, company_id=company_id)
     documents.link_contact(session, doc.id, contact_id)
     line = documents.add_line(session, doc.id)
     documents.update_line(session, line.id, {"description": "Prestation", "unit_price": "20"})
     documents.finalize(session, doc.id, today)
-    payments.request_payment(session, doc.id, method_id, Decimal("20"), None, today)
+    payment = payments.request_payment(session, doc.id, method_id, Decimal("20"), None, today)
+    if sent:
+        payment.provider_payment_id = f"tr_{uuid.uuid4().hex[:10]}"
+        session.add(payment)
+        session.flush()
 
 
 def _contact_ids(engine) -> dict[int, tuple[str, str, str]]:
@@ -63,33 +72,47 @@ def _set_on_contact(engine, contact_id: int, customer: str) -> None:
 
 
 def test_down_and_up_keep_the_customers_whose_company_is_known(db_url, engine, session_factory):
+    earlier, later = utcnow() - timedelta(days=1), utcnow()
     with session_factory() as session:
         first = companies.save_company(session, None, {"name": "Atelier", "vat_regime": "franchise"}).id
         second = companies.save_company(session, None, {"name": "Boutique", "vat_regime": "franchise"}).id
         methods = _methods(session)
-        debited, never_debited, card_only = (_contact(session, n) for n in ("Durand", "Martin", "Petit"))
-        _invoice_with_request(session, first, debited, methods["prelevement_sepa"])
-        _invoice_with_request(session, second, debited, methods["prelevement_sepa"])  # the latest
+        debited, never_debited, card_only, both = (_contact(session, n) for n in ("Durand", "Martin", "Petit", "Roux"))
+        _invoice_with_request(session, second, debited, methods["prelevement_sepa"])
+        _invoice_with_request(session, first, debited, methods["prelevement_sepa"], sent=False)  # never at Mollie
+        _invoice_with_request(session, first, never_debited, methods["prelevement_sepa"], sent=False)
         _invoice_with_request(session, first, card_only, methods["carte_bancaire"])
-        for company, customer in ((first, "cst_first"), (second, "cst_second")):
+        _invoice_with_request(session, first, both, methods["prelevement_sepa"])
+        _invoice_with_request(session, second, both, methods["prelevement_sepa"])
+        for company, customer, updated in ((first, "cst_first", later), (second, "cst_second", earlier)):
             session.add(MollieCustomer(contact_id=debited, company_id=company, customer_id=customer,
                                        mandate_id=customer.replace("cst_", "mdt_"), mandate_fingerprint="a" * 64,
-                                       key_digest="b" * 64))
+                                       key_digest="b" * 64, updated_at=updated))
+        session.add(MollieCustomer(contact_id=both, company_id=first, customer_id="", updated_at=later))
+        session.add(MollieCustomer(contact_id=both, company_id=second, customer_id="cst_both", mandate_id="mdt_both",
+                                   mandate_fingerprint="c" * 64, updated_at=earlier))
     engine.dispose()
     cfg = alembic_config(db_url)
 
     command.downgrade(cfg, BEFORE)
-    # Back on the contact: its latest customer (one company's; the contact had one place).
-    assert _contact_ids(engine)[debited] == ("cst_second", "mdt_second", "a" * 64)
-    assert _contact_ids(engine)[never_debited] == ("", "", "")
+    # Back on the contact: its most recently used customer (the contact had one place),
+    # never an empty one.
+    ids = _contact_ids(engine)
+    assert ids[debited] == ("cst_first", "mdt_first", "a" * 64)
+    assert ids[both] == ("cst_both", "mdt_both", "c" * 64)
+    assert ids[never_debited] == ids[card_only] == ("", "", "")
+    _set_on_contact(engine, debited, "cst_debited")
     _set_on_contact(engine, never_debited, "cst_never")
     _set_on_contact(engine, card_only, "cst_card")
     engine.dispose()
 
     command.upgrade(cfg, "head")
-    # Kept under the company of the latest SEPA debit; with two companies and no SEPA
-    # debit, the account cannot be told: dropped (made again at the next debit).
-    assert _rows(engine) == {(debited, second, "cst_second", "mdt_second", "a" * 64, "")}
+    # Copied to each company that sent a SEPA debit on one of the contact's invoices (each
+    # asks Mollie at its next debit); with two companies and none, the account cannot be
+    # told: dropped (made again at the next debit).
+    assert _rows(engine) == {(debited, second, "cst_debited", "mdt_debited", "f" * 64, ""),
+                             (both, first, "cst_both", "mdt_both", "c" * 64, ""),
+                             (both, second, "cst_both", "mdt_both", "c" * 64, "")}
     with engine.connect() as conn:
         columns = {c["name"] for c in inspect(conn).get_columns("contact")}
     assert not {"mollie_customer_id", "mollie_mandate_id", "mollie_mandate_fingerprint"} & columns

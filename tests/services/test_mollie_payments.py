@@ -25,7 +25,16 @@ from simple_erp.models.company import Company
 from simple_erp.models.contact import Contact
 from simple_erp.models.payment import MollieCustomer, Payment
 from simple_erp.providers.mollie import MollieError, MollieGateway
-from simple_erp.services import clock, companies, contacts, documents, mollie_gateway, mollie_payments, payments
+from simple_erp.services import (
+    clock,
+    companies,
+    contacts,
+    documents,
+    mollie_gateway,
+    mollie_mandates,
+    mollie_payments,
+    payments,
+)
 from simple_erp.services.mollie_payments import AppUrls
 from tests.mollie_fixtures import (  # noqa: F401 - fixtures
     BIC_2,
@@ -432,8 +441,6 @@ def test_sepa_customer_and_mandate_per_company(session_factory, setup, urls, san
         assert payment.status == S.DEBIT_IN_PROGRESS.value
         sent = sandbox_payment(sandbox, payment.provider_payment_id)
         assert (sent["customerId"], sent["mandateId"]) == (ids.customer_id, ids.mandate_id)
-    names = [c["name"] for c in sandbox_state(sandbox)["customers"] if c["id"] in (in_a.customer_id, in_b.customer_id)]
-    assert len(names) == 2
 
     # The contact's bank account changes: each company makes its new mandate at its next
     # debit and revokes only its own former one.
@@ -462,18 +469,21 @@ def test_sepa_after_the_company_changed_mollie_account(session_factory, setup, u
     assert after.customer_id != before.customer_id and after.mandate_id != before.mandate_id
     sent = sandbox_payment(sandbox, payment.provider_payment_id)
     assert (sent["customerId"], sent["mandateId"]) == (after.customer_id, after.mandate_id)
-    assert mandate_at_mollie(sandbox, before.mandate_id)["status"] == "valid"  # another account's: left alone
 
 
-@pytest.mark.parametrize("key_changed", [False, True], ids=["same key", "new key"])
-def test_sepa_customer_from_before_keys_were_noted(session_factory, setup, urls, sandbox, key_changed):
-    """Customers kept by the migration do not say which key made them: Mollie is asked
-    once. Its account's customer is kept (and noted); another account's is made again."""
+@pytest.mark.parametrize(("digest", "key_changed"), [("", False), ("", True), ("0" * 64, False)],
+                         ids=["from the migration, same account", "from the migration, other account",
+                              "another key of the same account"])
+def test_sepa_customer_made_with_another_key(session_factory, setup, urls, sandbox, digest, key_changed):
+    """A customer made with another key (or kept by the migration, which cannot tell):
+    Mollie is asked once. Its account's customer is kept (and the key noted); another
+    account's is made again."""
     doc_id = make_invoice(session_factory, "40", mandate=True)
     request(session_factory, doc_id, setup.sepa, "10", urls)
     with session_factory() as session:
         contact_id = documents.document_contacts(session, doc_id)[0].id
-        session.execute(update(MollieCustomer).where(MollieCustomer.contact_id == contact_id).values(key_digest=""))
+        session.execute(update(MollieCustomer).where(MollieCustomer.contact_id == contact_id)
+                        .values(key_digest=digest))
         if key_changed:
             mollie_payments.set_mollie_api_key(session, setup.company_id, new_key())
     before = mollie_customer(session_factory, contact_id, setup.company_id)
@@ -484,9 +494,64 @@ def test_sepa_customer_from_before_keys_were_noted(session_factory, setup, urls,
     assert (after.mandate_id == before.mandate_id) is not key_changed
     with session_factory() as session:
         current_key = mollie_payments.company_api_key(session.get(Company, setup.company_id))
-    assert after.key_digest == mollie_payments.key_digest(current_key)
+    assert after.key_digest == mollie_mandates.key_digest(current_key)
     sent = sandbox_payment(sandbox, payment.provider_payment_id)
     assert (sent["customerId"], sent["mandateId"]) == (after.customer_id, after.mandate_id)
+
+
+class _PaymentFailsOnce(MollieGateway):
+    failures = 1
+
+    def create_payment(self, req):
+        if _PaymentFailsOnce.failures:
+            _PaymentFailsOnce.failures -= 1
+            raise MollieError("Mollie est momentanément indisponible (503).", status=503, retryable=True)
+        return super().create_payment(req)
+
+
+def test_a_replaced_mandate_is_revoked_only_once_the_debit_exists(session_factory, setup, urls, sandbox):
+    doc_id = make_invoice(session_factory, "70", mandate=True)
+    request(session_factory, doc_id, setup.sepa, "10", urls)
+    with session_factory() as session:
+        contact_id = documents.document_contacts(session, doc_id)[0].id
+    old = mollie_customer(session_factory, contact_id, setup.company_id)
+    change_bank_account(session_factory, contact_id)
+    _PaymentFailsOnce.failures = 1
+    mollie_payments.set_gateway_factory(lambda key, _e: _PaymentFailsOnce(key, sandbox.api_endpoint, timeout=5))
+    with pytest.raises(DomainError, match="503"):
+        request(session_factory, doc_id, setup.sepa, "10", urls)
+    new = mollie_customer(session_factory, contact_id, setup.company_id)
+    assert new.mandate_id != old.mandate_id  # made and stored...
+    assert mandate_at_mollie(sandbox, old.mandate_id)["status"] == "valid"  # ...but the debit failed: kept
+    assert new.mandates_to_revoke == old.mandate_id  # noted, for after the next debit
+    with session_factory() as session:
+        failed = [p for p in payments.payment_block(session, doc_id, clock.today()).rows if p.status == "en_attente"]
+    assert len(failed) == 1
+    assert mollie_payments.start_mollie_payment(session_factory, int(failed[0].id), urls).status == "pending"
+    assert mandate_at_mollie(sandbox, old.mandate_id)["status"] == "invalid"
+    assert mandate_at_mollie(sandbox, new.mandate_id)["status"] == "valid"
+    assert mollie_customer(session_factory, contact_id, setup.company_id).mandates_to_revoke == ""
+
+
+def test_a_mandate_is_not_stored_on_a_customer_made_meanwhile(session_factory, setup, urls, sandbox):
+    """Two debits race: one planned with the stored customer makes its mandate while the
+    other has put another customer in the row. The row keeps the other's pair, and
+    nothing is revoked."""
+    doc_id = make_invoice(session_factory, "70", mandate=True)
+    request(session_factory, doc_id, setup.sepa, "10", urls)
+    with session_factory() as session:
+        contact_id = documents.document_contacts(session, doc_id)[0].id
+    change_bank_account(session_factory, contact_id)
+    with session_factory() as session:
+        doc = documents.get_document(session, doc_id)
+        planned = mollie_payments._mandate_plan(session, doc, setup.api_key)
+        session.execute(update(MollieCustomer).where(MollieCustomer.contact_id == contact_id)
+                        .values(customer_id="cst_meanwhile", mandate_id="mdt_meanwhile"))
+    customer_id, mandate_id, to_revoke = mollie_mandates.ensure(
+        session_factory, MollieGateway(setup.api_key, sandbox.api_endpoint, timeout=5), planned, setup.api_key)
+    assert customer_id == planned.customer_id and mandate_at_mollie(sandbox, mandate_id)["status"] == "valid"
+    row = mollie_customer(session_factory, contact_id, setup.company_id)
+    assert (row.customer_id, row.mandate_id, to_revoke) == ("cst_meanwhile", "mdt_meanwhile", ())
 
 
 # --- reconciliation and "Resynchroniser" ------------------------------------------------------------
