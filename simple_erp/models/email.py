@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, Text, UniqueConstraint, false as sa_false
 from sqlmodel import Field, SQLModel
 
 from simple_erp.models.types import UTCDateTime, utcnow
@@ -73,6 +73,12 @@ class EmailMessage(SQLModel, table=True):
     provider_message_id: str | None = Field(default=None, max_length=100, index=True)  # X-Message-Id
     error: str = Field(default="", sa_type=Text)  # French reason of the last failure
     error_detail: str = Field(default="", sa_type=Text)  # the provider's own words (for support)
+    # The last failure may not be one: the request left but its answer never came (timeout).
+    # Its events (matched by ``reference``) turn it into "envoye"; a retry asks first.
+    outcome_uncertain: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
+    # Random, sent as a SendGrid custom argument: its events name it even when the
+    # X-Message-Id was never received. NULL for messages queued before it existed.
+    reference: str | None = Field(default=None, max_length=32, unique=True, index=True)
     attempts: int = 0
     attempt_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

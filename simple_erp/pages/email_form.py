@@ -45,7 +45,8 @@ class EmailFormMixin(rx.State, mixin=True):
         self.email_rows = [
             {"id": str(r.id), "date": r.date, "to": r.to, "subject": r.subject, "status": r.status,
              "status_label": r.status_label, "error": r.error, "event": r.last_event_label,
-             "attachments": r.attachments, "can_retry": "1" if r.can_retry else ""}
+             "attachments": r.attachments, "can_retry": "1" if r.can_retry else "",
+             "uncertain": "1" if r.uncertain else ""}
             for r in emails.list_document_emails(session, self.doc_id)
         ]
 
@@ -159,16 +160,26 @@ class EmailFormMixin(rx.State, mixin=True):
                                  duration=15000)
 
     @rx.event(background=True)
-    async def retry_email(self, message_id: str):
+    async def retry_email(self, message_id: str, confirmed: bool = False):
+        """"Réessayer"; ``confirmed``: the user chose to send again an email that may
+        already have gone (its last send got no answer)."""
         async with self:
             if self.current_user() is None:
                 yield rx.toast.error("Session expirée : reconnectez-vous.")
                 return
-        status = await asyncio.to_thread(emails.retry, session_scope, int(message_id))
+        try:
+            status = await asyncio.to_thread(emails.retry, session_scope, int(message_id), bool(confirmed))
+        except DomainError as exc:
+            status = None
+            yield rx.toast.error(exc.message, duration=15000)
         async with self:
             with session_scope() as session:
                 self._reload_emails(session)
-        yield rx.toast.success("Email envoyé.") if status == "envoye" else rx.toast.error("Nouvel échec de l'envoi.")
+            error = next((r["error"] for r in self.email_rows if r["id"] == message_id), "")
+        if status == "envoye":
+            yield rx.toast.success("Email envoyé.")
+        elif status is not None:
+            yield rx.toast.error(error or "Nouvel échec de l'envoi.", duration=15000)
 
 
 def email_dialog(state) -> rx.Component:
@@ -226,8 +237,22 @@ def emails_block(state) -> rx.Component:
                                              color_scheme=rx.match(r["status"], ("envoye", "green"), ("echec", "red"), "amber")),
                                     rx.text(r["event"], size="1", color="gray"),
                                     rx.text(r["error"], size="1", color="red"), spacing="1")),
-            rx.table.cell(rx.cond(r["can_retry"] == "1", rx.button("Réessayer", size="1", variant="soft",
-                                                                   on_click=state.retry_email(r["id"])))),
+            rx.table.cell(rx.cond(r["can_retry"] == "1", rx.cond(
+                r["uncertain"] == "1",
+                rx.alert_dialog.root(
+                    rx.alert_dialog.trigger(rx.button("Réessayer", size="1", variant="soft", class_name="email-retry")),
+                    rx.alert_dialog.content(
+                        rx.alert_dialog.title("Renvoyer cet email ?"),
+                        rx.alert_dialog.description(emails.UNCERTAIN_RETRY),
+                        rx.flex(rx.alert_dialog.cancel(rx.button("Annuler", variant="soft", color_scheme="gray")),
+                                rx.alert_dialog.action(rx.button("Renvoyer quand même",
+                                                                 on_click=state.retry_email(r["id"], True))),
+                                spacing="3", justify="end", margin_top="12px"),
+                    ),
+                ),
+                rx.button("Réessayer", size="1", variant="soft", class_name="email-retry",
+                          on_click=state.retry_email(r["id"], False)),
+            ))),
             class_name="email-row",
         ))), width="100%", size="1"),
         spacing="2", width="100%",

@@ -24,11 +24,14 @@ from sendgrid import SendGridAPIClient
 from sendgrid.helpers.eventwebhook import EventWebhook
 from sendgrid.helpers.mail import ApiKeyIncludedException, Cc, Disposition, FileContent, FileName
 from sendgrid.helpers.mail import Attachment as SendGridAttachment
-from sendgrid.helpers.mail import FileType, From, Mail, To
+from sendgrid.helpers.mail import CustomArg, FileType, From, Mail, To
 
 logger = logging.getLogger(__name__)
 
 SENDGRID_HOST = "https://api.sendgrid.com"
+# The custom argument every message carries: SendGrid repeats it in each Event Webhook
+# event, so an e-mail whose answer was lost can still be recognised in its events.
+REFERENCE_ARG = "simple_erp_ref"
 SETTINGS_HINT = "Admin CRM → 13. Paramètres"
 _DETAIL_MAX = 600
 _ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+$")  # shape only: SendGrid checks the rest
@@ -38,16 +41,17 @@ class EmailError(Exception):
     """A send that did not go through. ``message``: French, for the user."""
 
     def __init__(self, message: str, *, status: int | None = None, retryable: bool = False,
-                 provider_detail: str = "") -> None:
+                 provider_detail: str = "", uncertain: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.retryable = retryable
         self.provider_detail = provider_detail
+        self.uncertain = uncertain  # the request left: SendGrid may have accepted it (no answer)
 
     def __repr__(self) -> str:
         return (f"EmailError(status={self.status!r}, retryable={self.retryable!r}, "
-                f"message={self.message!r})")
+                f"uncertain={self.uncertain!r}, message={self.message!r})")
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class OutgoingEmail:
     html: str = ""
     cc: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = ()
+    reference: str = ""  # sent as the custom argument REFERENCE_ARG ("" : none)
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,8 @@ class SendGridGateway:
                     html_content=email.html if email.html.strip() else None)
         for address in cc:
             mail.add_cc(Cc(address))
+        if email.reference:
+            mail.add_custom_arg(CustomArg(REFERENCE_ARG, email.reference))
         for attachment in reversed(email.attachments):  # add_attachment() inserts in front
             mail.add_attachment(SendGridAttachment(
                 FileContent(base64.b64encode(attachment.content).decode("ascii")),
@@ -213,13 +220,22 @@ class SendGridGateway:
         return EmailError(message, status=status, retryable=False, provider_detail=provider)
 
     def _network_error(self, exc: BaseException) -> EmailError:
-        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        # urllib wraps what fails while connecting and sending in URLError: the message did
+        # not leave. What fails while waiting for the answer comes raw: it may have arrived.
+        if not isinstance(exc, urllib.error.URLError):
+            what = (f"n'a pas répondu à temps (plus de {self.timeout:g} s)" if isinstance(exc, TimeoutError)
+                    else "a coupé la connexion sans répondre")
+            return EmailError(
+                f"SendGrid {what} : l'email est peut-être parti quand même. S'il l'a reçu, il "
+                "passera de lui-même à « Envoyé » ; sinon, réessayez.", retryable=True, uncertain=True,
+                provider_detail=f"{type(exc).__name__} while waiting for {self.host}'s answer (the "
+                                "message may have been accepted)")
+        reason = exc.reason
         if isinstance(reason, TimeoutError):
             return EmailError(
                 f"SendGrid n'a pas répondu à temps (plus de {self.timeout:g} s) : réessayez dans "
                 "quelques minutes.", retryable=True,
-                provider_detail=f"timeout after {self.timeout:g}s on {self.host} (the message "
-                                "may still have been accepted)")
+                provider_detail=f"timeout after {self.timeout:g}s connecting to {self.host} (not sent)")
         return EmailError("Impossible de joindre SendGrid : vérifiez la connexion Internet du "
                           "serveur, puis réessayez.", retryable=True,
                           provider_detail=f"{type(reason).__name__}: {reason} ({self.host})")

@@ -5,7 +5,8 @@ Answers what ``SendGridAPIClient(key, host=server.host)`` sends like SendGrid do
 ``SG.``, 400 invalid bodies, 403 unverified senders). Test switches: ``POST /sandbox/senders``,
 ``/sandbox/fail-next``, ``/sandbox/reset``, ``GET|DELETE /sandbox/messages``,
 ``/sandbox/event-webhook/public-key`` and ``/send`` (events signed with ECDSA P-256/SHA-256 over
-``timestamp + raw body``; the body ends with CRLF, as SendGrid's does).
+``timestamp + raw body``; the body ends with CRLF, as SendGrid's does; each event carries its
+message's ``custom_args``, as SendGrid's do).
 Run: ``python -m simple_erp.sandbox.sendgrid --port 8766``; in tests: ``start_in_thread()``.
 """
 
@@ -272,6 +273,8 @@ def validate_mail(body) -> tuple[list[dict], dict]:
 async def mail_send(request: Request) -> Response:
     store: SandboxStore = request.app.state.store
     forced, delay = store.pop_switches()
+    too_big = int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES
+    raw = b"" if too_big else await request.body()  # received before a slow answer: may still be accepted
     if delay:
         await asyncio.sleep(delay)
     if forced:
@@ -283,10 +286,10 @@ async def mail_send(request: Request) -> Response:
         return _errors(401, _err("authorization required"))
     if scheme.lower() != "bearer" or not key.strip().startswith("SG."):
         return _errors(401, _err("grant"))
-    if int(request.headers.get("content-length") or 0) > MAX_BODY_BYTES:
+    if too_big:
         return _errors(413, _err("Payload Too Large"))
     try:
-        body = json.loads(await request.body())
+        body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         return _errors(400, _err("Bad Request"))
     errors, parsed = validate_mail(body)
@@ -356,6 +359,17 @@ def sign_payload(private_key: ec.EllipticCurvePrivateKey, timestamp: str, payloa
     return base64.b64encode(signature).decode()
 
 
+def _custom_args(message: StoredMessage | None) -> dict:
+    """The message's custom arguments, which SendGrid repeats in each of its events."""
+    if message is None:
+        return {}
+    args = dict(message.raw.get("custom_args") or {})
+    for personalization in message.raw.get("personalizations") or []:
+        if isinstance(personalization, dict):
+            args.update(personalization.get("custom_args") or {})
+    return {str(k): str(v) for k, v in args.items()}
+
+
 async def webhook_send(request: Request) -> Response:
     data = await _json(request)
     url, events = data.get("url"), data.get("events")
@@ -370,7 +384,8 @@ async def webhook_send(request: Request) -> Response:
         message_id = str(event.get("sg_message_id") or new_id())
         payload_events.append({
             "email": "", "smtp-id": f"<{message_id.split('.')[0]}@sandbox.sendgrid.local>",
-            "category": [], **_EVENT_DEFAULTS[event["event"]], **event,
+            "category": [], **_EVENT_DEFAULTS[event["event"]],
+            **_custom_args(request.app.state.store.get(message_id.split(".")[0])), **event,
             "sg_event_id": new_id(), "sg_message_id": message_id, "timestamp": now})
     payload = (json.dumps(payload_events, ensure_ascii=False, separators=(",", ":")) + "\r\n")
     payload_bytes, timestamp = payload.encode(), str(now)

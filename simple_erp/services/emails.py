@@ -7,6 +7,12 @@ caller's transaction; ``send_queued`` then claims it (an UPDATE that only one ca
 win: a message being sent, or already sent, is never sent again), calls SendGrid outside
 any database transaction and records "envoye" (with the X-Message-Id) or "echec" (with
 SendGrid's reason, in French). A failed message is sent again with ``retry``.
+
+When the request left but no answer came (timeout), SendGrid may have accepted it: the
+failure is "uncertain". Every message carries a random ``reference`` as a SendGrid custom
+argument, which comes back in its events: an event for an uncertain failure proves it was
+accepted, and turns it into "envoye". Until then, ``retry`` asks for a confirmation
+(``UncertainSend``) instead of perhaps sending it twice.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,7 +52,7 @@ from simple_erp.models.email import (
 from simple_erp.models.payment import Account, Payment, PaymentMethod
 from simple_erp.models.types import utcnow
 from simple_erp.models.user import User
-from simple_erp.providers.email import Attachment, EmailError, OutgoingEmail, SendGridGateway
+from simple_erp.providers.email import REFERENCE_ARG, Attachment, EmailError, OutgoingEmail, SendGridGateway
 from simple_erp.services import changes, documents
 from simple_erp.services.clock import PARIS
 
@@ -53,6 +60,9 @@ log = logging.getLogger(__name__)
 
 QUEUED, SENT, FAILED = "en_file", "envoye", "echec"
 STATUS_LABELS = {QUEUED: "En file", SENT: "Envoyé", FAILED: "Échec"}
+UNCERTAIN_LABEL = "Envoi incertain"
+UNCERTAIN_RETRY = ("SendGrid n'a pas répondu lors du dernier envoi : cet email est peut-être déjà parti. "
+                   "Le renvoyer quand même ?")
 EVENT_LABELS = {"delivered": "Délivré", "open": "Ouvert", "bounce": "Rejeté (bounce)",
                 "dropped": "Non remis (dropped)"}
 _EVENT_RANK = {"": 0, "delivered": 1, "open": 2, "bounce": 3, "dropped": 3}
@@ -78,6 +88,14 @@ ATTACHMENTS_MAX_BYTES = 20 * 1024 * 1024  # SendGrid: 30 MB per message once bas
 _ADDRESS_SEPARATORS = re.compile(r"[,;\s]+")
 
 GatewayFactory = Callable[[str, str | None], SendGridGateway]
+
+
+class UncertainSend(DomainError):
+    """``retry`` of a message that may already have been sent: confirm first."""
+
+
+def new_reference() -> str:
+    return secrets.token_hex(16)
 _gateway_factory: GatewayFactory | None = None
 
 
@@ -155,7 +173,7 @@ def gateway(session: Session) -> SendGridGateway:
     host = settings.sendgrid_host or None
     if _gateway_factory is not None:
         return _gateway_factory(key, host)
-    return SendGridGateway(key, host=host)
+    return SendGridGateway(key, host=host, timeout=settings.sendgrid_timeout)
 
 
 def _user(session: Session, user: User | int | None) -> User:
@@ -552,7 +570,7 @@ def queue_email(session: Session, user: User | int, req: SendRequest) -> int:
         document_id=doc.id, sender_email=sender_email, sender_name=sender_name,
         to_addrs=", ".join(to), cc_addrs=", ".join(cc), subject=req.subject.strip(),
         body_text=body, body_html=text_to_html(body), include_payment_info=bool(req.include_payment_info),
-        status=QUEUED, created_by_id=author.id,
+        status=QUEUED, created_by_id=author.id, reference=new_reference(),
     )
     session.add(message)
     session.flush()
@@ -598,12 +616,14 @@ def _outgoing(session: Session, message: EmailMessage) -> OutgoingEmail:
         sender_email=message.sender_email, sender_name=message.sender_name, to=split(message.to_addrs),
         subject=message.subject, text=message.body_text,
         html=message.body_html or text_to_html(message.body_text), cc=split(message.cc_addrs),
-        attachments=tuple(attachments),
+        attachments=tuple(attachments), reference=message.reference or "",
     )
 
 
-def _record(session: Session, message: EmailMessage, message_id: str | None, error: str, detail: str) -> str:
+def _record(session: Session, message: EmailMessage, message_id: str | None, error: str, detail: str,
+            uncertain: bool = False) -> str:
     message.attempt_started_at = None
+    message.outcome_uncertain = bool(error) and uncertain
     if error:
         message.status, message.error, message.error_detail = FAILED, error, detail
     else:
@@ -616,12 +636,17 @@ def _record(session: Session, message: EmailMessage, message_id: str | None, err
     return message.status
 
 
-def _finish(session_factory, message_id: int, provider_id: str | None, error: str, detail: str) -> str:
+def _finish(session_factory, message_id: int, provider_id: str | None, error: str, detail: str,
+            uncertain: bool = False) -> str:
     for attempt in range(3):  # SendGrid has the message (or refused it): keep trying to say so
         try:
             with session_factory() as session:
                 message = session.get(EmailMessage, message_id, populate_existing=True)
-                return _record(session, message, provider_id, error, detail)
+                if error and message.status == SENT:  # its events proved it sent meanwhile
+                    return SENT
+                if error and uncertain and message.provider_message_id:  # an event came while we waited
+                    return _record(session, message, message.provider_message_id, "", "")
+                return _record(session, message, provider_id, error, detail, uncertain)
         except Exception:
             log.exception("could not record the outcome of e-mail %s (X-Message-Id %s, error %r)",
                           message_id, provider_id, error)
@@ -651,15 +676,15 @@ def send_queued(session_factory, message_id: int) -> str:
             sender = gateway(session)
         except DomainError as exc:  # nothing to send: recorded as a failure at once
             return _record(session, message, None, exc.message, "")
-    provider_id, error, detail = None, "", ""
+    provider_id, error, detail, uncertain = None, "", "", False
     try:
         provider_id = sender.send(outgoing).message_id
     except EmailError as exc:
-        error, detail = exc.message, exc.provider_detail
+        error, detail, uncertain = exc.message, exc.provider_detail, exc.uncertain
     except Exception as exc:  # noqa: BLE001 - a bug must not leave the message "in progress"
         log.exception("unexpected error while sending e-mail %s", message_id)
         error, detail = "Erreur inattendue pendant l'envoi : réessayez, ou contactez le support.", repr(exc)[:600]
-    return _finish(session_factory, message_id, provider_id, error, detail)
+    return _finish(session_factory, message_id, provider_id, error, detail, uncertain)
 
 
 def _in_progress(message: EmailMessage, now: datetime) -> bool:
@@ -667,8 +692,10 @@ def _in_progress(message: EmailMessage, now: datetime) -> bool:
     return started is not None and started >= now - SEND_CLAIM_TIMEOUT
 
 
-def retry(session_factory, message_id: int) -> str:
-    """"Réessayer": send a failed (or stuck "en file") message again; returns its status."""
+def retry(session_factory, message_id: int, confirmed: bool = False) -> str:
+    """"Réessayer": send a failed (or stuck "en file") message again; returns its status.
+    A message whose last send may have gone through raises UncertainSend unless
+    ``confirmed`` (the user chose to send it again anyway)."""
     with session_factory() as session:
         message = session.get(EmailMessage, message_id) if message_id else None
         if message is None:
@@ -677,6 +704,8 @@ def retry(session_factory, message_id: int) -> str:
             raise DomainError("Cet email a déjà été envoyé : il n'est pas renvoyé.")
         if _in_progress(message, utcnow()):
             raise DomainError("Cet email est en cours d'envoi : patientez quelques secondes.")
+        if message.status == FAILED and message.outcome_uncertain and not confirmed:
+            raise UncertainSend(UNCERTAIN_RETRY)
     return send_queued(session_factory, message_id)
 
 
@@ -696,7 +725,7 @@ def send_test_email(session_factory, user: User | int) -> str:
         gateway(session)  # no key: say so before storing anything
         message = EmailMessage(sender_email=email, sender_name=name, to_addrs=email, subject=TEST_SUBJECT,
                                body_text=TEST_BODY, body_html=text_to_html(TEST_BODY), status=QUEUED,
-                               created_by_id=author.id)
+                               created_by_id=author.id, reference=new_reference())
         session.add(message)
         session.flush()
         message_id = message.id
@@ -722,6 +751,7 @@ class EmailRow:
     last_event_label: str  # "" | Délivré | Ouvert | Rejeté (bounce) | Non remis (dropped)
     can_retry: bool
     cc: str = ""
+    uncertain: bool = False  # the last failure may not be one: a retry asks first
     sent_at: str = ""
     sender: str = ""
     attachments: str = ""  # "F-2026-00001.pdf, plan.png"
@@ -739,13 +769,15 @@ def _row(message: EmailMessage, filenames: list[str], now: datetime) -> EmailRow
     stuck = message.status == QUEUED and message.created_at < now - STUCK_AFTER
     return EmailRow(
         id=message.id, date=_paris(message.created_at), to=message.to_addrs, subject=message.subject,
-        status=message.status, status_label=STATUS_LABELS.get(message.status, message.status),
+        status=message.status,
+        status_label=UNCERTAIN_LABEL if message.status == FAILED and message.outcome_uncertain
+        else STATUS_LABELS.get(message.status, message.status),
         error=message.error, last_event=message.last_event,
         last_event_label=EVENT_LABELS.get(message.last_event, message.last_event),
         can_retry=not sending and (message.status == FAILED or stuck),
         cc=message.cc_addrs, sent_at=_paris(message.sent_at), sender=message.sender_email,
         attachments=", ".join(filenames), attempts=message.attempts, sending=sending,
-        last_event_detail=message.last_event_detail,
+        last_event_detail=message.last_event_detail, uncertain=message.status == FAILED and message.outcome_uncertain,
     )
 
 
@@ -799,10 +831,33 @@ def _apply_event(message: EmailMessage, event: str, at: datetime, data: dict) ->
     return True
 
 
+def _event_message(session: Session, data: dict, provider_id: str) -> EmailMessage | None:
+    """The message an event is about: by X-Message-Id, else by the reference it carries
+    (its X-Message-Id was never received: the answer was lost). Any event means SendGrid
+    accepted the message: an uncertain failure becomes "envoye" (a send still waiting for
+    its answer is left to finish: ``_finish`` then knows it went through)."""
+    message = (session.exec(select(EmailMessage).where(EmailMessage.provider_message_id == provider_id)).first()
+               if provider_id else None)
+    reference = str(data.get(REFERENCE_ARG) or "").strip()
+    if message is None and reference:
+        message = session.exec(select(EmailMessage).where(EmailMessage.reference == reference)).first()
+        if message is not None and not message.provider_message_id and provider_id:
+            message.provider_message_id = provider_id[:100]
+            session.add(message)
+    if message is not None and message.status == FAILED and message.outcome_uncertain:
+        message.status, message.error, message.error_detail = SENT, "", ""
+        message.outcome_uncertain = False
+        message.sent_at = message.sent_at or _event_time(data.get("timestamp"))
+        session.add(message)
+        _announce(session, message)
+        log.info("e-mail %s: SendGrid's events show it was accepted after all", message.id)
+    return message
+
+
 def record_events(session: Session, events: list[dict]) -> int:
     """Store the Event Webhook's events once each (by sg_event_id) and update their
-    messages (matched by X-Message-Id = sg_message_id before its first "."). Returns how
-    many events were new."""
+    messages (matched by X-Message-Id = sg_message_id before its first ".", else by the
+    reference they carry: ``_event_message``). Returns how many events were new."""
     if session.get_bind().dialect.name == "sqlite":  # take the write lock before reading ids
         session.execute(update(EmailSettings).where(EmailSettings.id == 1).values(id=1))
     batch: dict[str, dict] = {}
@@ -817,8 +872,7 @@ def record_events(session: Session, events: list[dict]) -> int:
         if event_id in known:
             continue
         provider_id = str(data.get("sg_message_id") or "").split(".", 1)[0].strip()
-        message = (session.exec(select(EmailMessage).where(EmailMessage.provider_message_id == provider_id)).first()
-                   if provider_id else None)
+        message = _event_message(session, data, provider_id)
         kind, at = str(data.get("event") or "")[:30], _event_time(data.get("timestamp"))
         row = EmailEvent(sg_event_id=event_id, message_id=message.id if message else None, event=kind,
                          email=str(data.get("email") or "")[:254], at=at,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 import uuid
 
 import httpx
@@ -95,3 +96,57 @@ def test_send_invoice_with_checked_attachments_and_payment_link(browser: Browser
         expect(customer_page.get_by_text(re.compile(rf"{number}|120,00"))).not_to_have_count(0)
     finally:
         customer_page.context.close()
+
+
+def test_an_unanswered_send_is_uncertain_until_its_events_say_sent(signed_in: Page, backend_url: str):
+    """SendGrid took the email but its answer never came: « Envoi incertain », and
+    « Réessayer » asks before perhaps sending it twice. SendGrid's events (they carry the
+    email's reference) then mark it « Envoyé » on the open screen."""
+    page = signed_in
+    suffix = uuid.uuid4().hex[:5].upper()
+    _configure_sendgrid(page)
+    customer = f"Client Incertain {suffix}"
+    _contact(page, customer, mandate=False)
+    _invoice(page, suffix, customer)
+    number = page.locator("#document-title").inner_text().removeprefix("Facture ").strip()
+    page.get_by_role("button", name="Générer le PDF").click()
+    expect(page.locator(".file-row")).to_have_count(1)
+
+    api = httpx.Client(base_url=SENDGRID.base_url, timeout=10, trust_env=False)
+    api.post("/sandbox/fail-next", json={"delay": 5}).raise_for_status()  # longer than SENDGRID_TIMEOUT (3 s)
+    page.get_by_role("button", name="Envoyer par email").click()
+    dialog = page.get_by_role("dialog")
+    dialog.locator("#email-rubrique").select_option(label="Factures")
+    dialog.locator("#email-template").select_option(index=1)
+    expect(dialog.locator("#email-subject")).to_have_value(re.compile(number))
+    dialog.get_by_role("button", name="Envoyer l'email avec les pièces jointes cochées").click()
+    toast(page, "l'email est peut-être parti quand même")
+    page.keyboard.press("Escape")
+    row = page.locator(".email-row").first
+    expect(row.locator(".email-status")).to_have_text("Envoi incertain")
+
+    def mine() -> list[dict]:
+        return [m for m in api.get("/sandbox/messages").json()["messages"] if number in m["subject"]]
+
+    # « Réessayer » asks first; « Annuler » sends nothing.
+    row.get_by_role("button", name="Réessayer").click()
+    confirm = page.get_by_role("alertdialog")
+    expect(confirm).to_contain_text("cet email est peut-être déjà parti")
+    confirm.get_by_role("button", name="Annuler").click()
+    expect(confirm).to_have_count(0)
+    deadline = time.monotonic() + 10  # SendGrid accepted it after the app stopped waiting
+    while not mine() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    [late] = mine()
+
+    # Its events arrive (signed, with the email's reference): « Envoyé », live.
+    events = [{"sg_message_id": f"{late['message_id']}.filter-e2e", "event": event, "email": "compta@client.fr"}
+              for event in ("processed", "delivered")]
+    answer = api.post("/sandbox/event-webhook/send",
+                      json={"url": f"{backend_url}/api/webhooks/sendgrid", "events": events}).json()
+    assert answer["status"] == 200
+    expect(row.locator(".email-status")).to_have_text("Envoyé")
+    expect(row).to_contain_text("Délivré")
+    expect(row.get_by_role("button", name="Réessayer")).to_have_count(0)
+    assert len(mine()) == 1
+    api.close()

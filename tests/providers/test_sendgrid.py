@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sendgrid.helpers.eventwebhook import EventWebhook
 
 from simple_erp.providers.email import (
+    REFERENCE_ARG,
     Attachment,
     EmailError,
     OutgoingEmail,
@@ -205,23 +206,39 @@ def test_rate_limit_and_server_errors_are_retryable(api, gateway, status, words)
     assert gateway.send(email()).message_id  # count spent: the next send goes through
 
 
-def test_timeout_is_retryable(api, sandbox):
-    api.post("/sandbox/fail-next", json={"delay": 2}).raise_for_status()
+def test_timeout_after_sending_is_retryable_and_uncertain(api, sandbox):
+    api.post("/sandbox/fail-next", json={"delay": 1}).raise_for_status()
     started = time.monotonic()
     error = send_error(SendGridGateway(KEY, host=sandbox.host, timeout=0.5))
-    assert time.monotonic() - started < 1.8
-    assert (error.status, error.retryable) == (None, True)
-    assert "n'a pas répondu à temps (plus de 0.5 s)" in error.message
-    assert "may still have been accepted" in error.provider_detail
+    assert time.monotonic() - started < 0.95
+    assert (error.status, error.retryable, error.uncertain) == (None, True, True)
+    assert "n'a pas répondu à temps (plus de 0.5 s) : l'email est peut-être parti quand même" in error.message
+    assert "may have been accepted" in error.provider_detail
+    # Indeed: SendGrid took it, after the app stopped waiting.
+    deadline = time.monotonic() + 5
+    while not api.get("/sandbox/messages").json()["messages"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(api.get("/sandbox/messages").json()["messages"]) == 1
 
 
-def test_unreachable_host_is_retryable():
+def test_unreachable_host_is_retryable_and_certainly_not_sent():
     with socket.socket() as sock:  # a port nobody listens on once closed
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     error = send_error(SendGridGateway(KEY, host=f"http://127.0.0.1:{port}", timeout=2))
-    assert (error.status, error.retryable) == (None, True)
+    assert (error.status, error.retryable, error.uncertain) == (None, True, False)
     assert error.message.startswith("Impossible de joindre SendGrid")
+
+
+def test_the_reference_comes_back_in_every_event(sandbox, api, gateway, receiver):
+    url, received = receiver
+    message_id = gateway.send(email(reference="ref-0123456789abcdef")).message_id
+    assert sandbox.store.get(message_id).raw["custom_args"] == {REFERENCE_ARG: "ref-0123456789abcdef"}
+    events = [{"sg_message_id": f"{message_id}.filter0001", "event": e} for e in ("processed", "delivered")]
+    api.post("/sandbox/event-webhook/send", json={"url": url, "events": events}).raise_for_status()
+    [(_headers, body)] = received
+    assert [e[REFERENCE_ARG] for e in json.loads(body)] == ["ref-0123456789abcdef"] * 2
+    assert "custom_args" not in sandbox.store.get(gateway.send(email()).message_id).raw  # no reference: none
 
 
 def test_missing_key_and_unsendable_messages_fail_before_any_request(api, sandbox):

@@ -23,7 +23,7 @@ from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.models.document import DocumentFile
 from simple_erp.models.email import EmailAttachment, EmailEvent, EmailMessage, EmailSettings
 from simple_erp.models.types import utcnow
-from simple_erp.providers.email import SendGridGateway
+from simple_erp.providers.email import REFERENCE_ARG, SendGridGateway
 from simple_erp.sandbox.sendgrid import start_in_thread
 from simple_erp.services import auth, changes, companies, contacts, documents, emails, payments
 
@@ -391,23 +391,97 @@ def test_failure_keeps_the_email_with_its_reason_and_a_retry_sends_it_once(sessi
     with session_factory() as session:
         assert len(session.exec(select(EmailAttachment).where(EmailAttachment.message_id == message_id)).all()) == 2
         [row] = emails.list_document_emails(session, world["doc"])
-    assert (row.status_label, row.can_retry) == ("Échec", True) and reason in row.error
-    if case == "timeout":  # the late answer may still have been accepted (inherent to timeouts)
+    uncertain = case == "timeout"
+    assert (row.status_label, row.can_retry, row.uncertain) == (
+        "Envoi incertain" if uncertain else "Échec", True, uncertain) and reason in row.error
+    assert failed.outcome_uncertain is uncertain
+    if uncertain:  # the late answer may still have been accepted (inherent to timeouts)
         time.sleep(2)
+        with pytest.raises(emails.UncertainSend, match="peut-être déjà parti"):
+            emails.retry(session_factory, message_id)  # not without the user's say-so
     else:
         assert inbox(api) == []
     api.post("/sandbox/senders", json={"unverified": []})
     before = len(inbox(api))
-    assert emails.retry(session_factory, message_id) == "envoye"
+    assert emails.retry(session_factory, message_id, confirmed=uncertain) == "envoye"
     after = inbox(api)
     assert len(after) == before + 1
     sent = message(session_factory, message_id)
-    assert (sent.status, sent.error, sent.attempts) == ("envoye", "", 2)
+    assert (sent.status, sent.error, sent.attempts, sent.outcome_uncertain) == ("envoye", "", 2, False)
     assert sent.provider_message_id == after[0]["message_id"]
     with pytest.raises(DomainError):
         emails.retry(session_factory, message_id)
     assert emails.send_queued(session_factory, message_id) == "envoye"
     assert len(inbox(api)) == before + 1
+
+
+def _sent_later(api, count: int = 1) -> list[dict]:
+    """The sandbox's messages once ``count`` are there (a slow answer: stored after the delay)."""
+    deadline = time.monotonic() + 10
+    while len(inbox(api)) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return inbox(api)
+
+
+def test_an_uncertain_send_becomes_sent_when_its_events_arrive(session_factory, world, api):
+    api.post("/sandbox/fail-next", json={"delay": GATEWAY_TIMEOUT + 0.5})
+    message_id = queue(session_factory, world)
+    assert emails.send_queued(session_factory, message_id) == "echec"
+    uncertain = message(session_factory, message_id)
+    assert uncertain.outcome_uncertain and uncertain.provider_message_id is None
+    assert "peut-être parti quand même" in uncertain.error
+    [late] = _sent_later(api)  # SendGrid took it after all
+    assert late["subject"] == f"Facture {world['number']}"
+    # Its events carry the reference sent with it (SendGrid's custom argument).
+    event = {"sg_event_id": "ev-late-1", "sg_message_id": f"{late['message_id']}.filter-1", "event": "processed",
+             "email": "lea@client.fr", "timestamp": 1_796_000_000, REFERENCE_ARG: uncertain.reference}
+    with session_factory() as session:
+        assert emails.record_events(session, [event]) == 1
+        [row] = emails.list_document_emails(session, world["doc"])
+    sent = message(session_factory, message_id)
+    assert (sent.status, sent.error, sent.outcome_uncertain) == ("envoye", "", False)
+    assert sent.provider_message_id == late["message_id"] and sent.sent_at.timestamp() == 1_796_000_000
+    assert (row.status_label, row.can_retry) == ("Envoyé", False)
+    with pytest.raises(DomainError, match="déjà été envoyé"):
+        emails.retry(session_factory, message_id, confirmed=True)
+    with session_factory() as session:  # later events find it by its X-Message-Id
+        emails.record_events(session, [{**event, "sg_event_id": "ev-late-2", "event": "delivered"}])
+    assert message(session_factory, message_id).last_event == "delivered"
+    assert len(inbox(api)) == 1
+
+
+def test_an_event_during_the_wait_makes_the_timeout_a_success(session_factory, world, api):
+    api.post("/sandbox/fail-next", json={"delay": GATEWAY_TIMEOUT + 0.5})
+    message_id = queue(session_factory, world)
+    reference = message(session_factory, message_id).reference
+    results: list[str] = []
+    sender = threading.Thread(target=lambda: results.append(emails.send_queued(session_factory, message_id)))
+    sender.start()
+    deadline = time.monotonic() + 5
+    while message(session_factory, message_id).attempt_started_at is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    with session_factory() as session:  # SendGrid's event outruns its answer
+        emails.record_events(session, [{"sg_event_id": "ev-fast", "sg_message_id": "XIDFAST.filter", "event":
+                                        "processed", "timestamp": 1_796_000_000, REFERENCE_ARG: reference}])
+    assert message(session_factory, message_id).status == "en_file"  # the send still waits: left to it
+    sender.join(15)
+    sent = message(session_factory, message_id)
+    assert results == ["envoye"] and (sent.status, sent.provider_message_id) == ("envoye", "XIDFAST")
+    assert not sent.outcome_uncertain and sent.error == ""
+    assert len(_sent_later(api)) == 1  # the late one (before the next test resets the sandbox)
+
+
+def test_references_are_sent_and_unique(session_factory, world, api):
+    first, second = queue(session_factory, world), queue(session_factory, world)
+    refs = {message(session_factory, first).reference, message(session_factory, second).reference}
+    assert len(refs) == 2 and all(len(r) == 32 for r in refs)
+    emails.send_queued(session_factory, first)
+    [stored] = inbox(api)
+    assert stored["message_id"] == message(session_factory, first).provider_message_id
+    with session_factory() as session:  # an event naming an unknown reference names no message
+        emails.record_events(session, [{"sg_event_id": "ev-x", "sg_message_id": "NOPE.f", "event": "processed",
+                                        REFERENCE_ARG: "0" * 32}])
+        assert session.exec(select(EmailEvent).where(EmailEvent.sg_event_id == "ev-x")).one().message_id is None
 
 
 def test_two_concurrent_sends_of_one_message_send_it_once(session_factory, world, api):
