@@ -39,7 +39,8 @@ class Settings(BaseSettings):
     sendgrid_host: str = Field(default="", alias="SENDGRID_HOST")
     sendgrid_sandbox: bool = Field(default=False, alias="SENDGRID_SANDBOX")
     # Seconds to wait for SendGrid's answer (then the send is "Envoi incertain").
-    sendgrid_timeout: float = Field(default=15.0, gt=0, alias="SENDGRID_TIMEOUT")
+    # At most 60 s: a send must end well within emails.SEND_CLAIM_TIMEOUT (5 minutes).
+    sendgrid_timeout: float = Field(default=15.0, gt=0, le=60, alias="SENDGRID_TIMEOUT")
     # Public key (base64) of the SendGrid Event Webhook, to verify its signatures.
     sendgrid_event_public_key: str = Field(default="", alias="SENDGRID_EVENT_PUBLIC_KEY")
 

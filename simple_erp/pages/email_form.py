@@ -167,11 +167,16 @@ class EmailFormMixin(rx.State, mixin=True):
             if self.current_user() is None:
                 yield rx.toast.error("Session expirée : reconnectez-vous.")
                 return
+            doc_id = self.doc_id
         try:
-            status = await asyncio.to_thread(emails.retry, session_scope, int(message_id), bool(confirmed))
-        except DomainError as exc:
+            status = await asyncio.to_thread(emails.retry, session_scope, int(message_id), bool(confirmed), doc_id)
+        except emails.UncertainSend:  # the list was out of date: it shows the question now
             status = None
-            yield rx.toast.error(exc.message, duration=15000)
+            yield rx.toast.error("Cet email est peut-être déjà parti : cliquez de nouveau sur « Réessayer » "
+                                 "pour confirmer le renvoi.", duration=15000)
+        except (DomainError, ValueError) as exc:
+            status = None
+            yield rx.toast.error(getattr(exc, "message", "Cet email n'existe pas."), duration=15000)
         async with self:
             with session_scope() as session:
                 self._reload_emails(session)
@@ -234,7 +239,8 @@ def emails_block(state) -> rx.Component:
             rx.table.cell(r["date"]), rx.table.cell(r["to"]), rx.table.cell(r["subject"]),
             rx.table.cell(r["attachments"], max_width="14em"),
             rx.table.cell(rx.vstack(rx.badge(r["status_label"], class_name="email-status",
-                                             color_scheme=rx.match(r["status"], ("envoye", "green"), ("echec", "red"), "amber")),
+                                             color_scheme=rx.cond(r["uncertain"] == "1", "amber", rx.match(
+                                                 r["status"], ("envoye", "green"), ("echec", "red"), "amber"))),
                                     rx.text(r["event"], size="1", color="gray"),
                                     rx.text(r["error"], size="1", color="red"), spacing="1")),
             rx.table.cell(rx.cond(r["can_retry"] == "1", rx.cond(

@@ -34,6 +34,9 @@ SENDGRID_HOST = "https://api.sendgrid.com"
 REFERENCE_ARG = "simple_erp_ref"
 SETTINGS_HINT = "Admin CRM → 13. Paramètres"
 _DETAIL_MAX = 600
+# After a request whose answer never came (it may have been accepted):
+MAYBE_SENT = ("l'email est peut-être parti quand même. Attendez quelques minutes : s'il est parti, "
+              "il passera de lui-même à « Envoyé » ; sinon, réessayez.")
 _ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+$")  # shape only: SendGrid checks the rest
 
 
@@ -209,6 +212,9 @@ class SendGridGateway:
             return EmailError("SendGrid limite les envois (429) : trop d'envois, réessayez dans "
                               "quelques minutes.", status=status, retryable=True,
                               provider_detail=provider)
+        elif status in (502, 504):  # a gateway's answer: SendGrid behind it may have taken it
+            return EmailError(f"SendGrid n'a pas répondu correctement ({status}) : {MAYBE_SENT}", status=status,
+                              retryable=True, uncertain=True, provider_detail=provider)
         elif status >= 500:
             return EmailError(f"SendGrid est momentanément indisponible ({status}) : réessayez "
                               "dans quelques minutes.", status=status, retryable=True,
@@ -222,20 +228,23 @@ class SendGridGateway:
     def _network_error(self, exc: BaseException) -> EmailError:
         # urllib wraps what fails while connecting and sending in URLError: the message did
         # not leave. What fails while waiting for the answer comes raw: it may have arrived.
+        seconds = f"{self.timeout:g}".replace(".", ",")
+        if isinstance(exc, http.client.InvalidURL):  # before anything was sent
+            return EmailError(f"Adresse du serveur SendGrid invalide ({self.host}) : vérifiez SENDGRID_HOST.",
+                              provider_detail=f"InvalidURL: {exc}")
         if not isinstance(exc, urllib.error.URLError):
-            what = (f"n'a pas répondu à temps (plus de {self.timeout:g} s)" if isinstance(exc, TimeoutError)
+            what = (f"n'a pas répondu à temps (plus de {seconds} s)" if isinstance(exc, TimeoutError)
                     else "a coupé la connexion sans répondre")
             return EmailError(
-                f"SendGrid {what} : l'email est peut-être parti quand même. S'il l'a reçu, il "
-                "passera de lui-même à « Envoyé » ; sinon, réessayez.", retryable=True, uncertain=True,
+                f"SendGrid {what} : {MAYBE_SENT}", retryable=True, uncertain=True,
                 provider_detail=f"{type(exc).__name__} while waiting for {self.host}'s answer (the "
                                 "message may have been accepted)")
         reason = exc.reason
         if isinstance(reason, TimeoutError):
             return EmailError(
-                f"SendGrid n'a pas répondu à temps (plus de {self.timeout:g} s) : réessayez dans "
-                "quelques minutes.", retryable=True,
-                provider_detail=f"timeout after {self.timeout:g}s connecting to {self.host} (not sent)")
+                f"SendGrid n'a pas répondu à temps (plus de {seconds} s) : l'email n'est pas parti, "
+                "réessayez dans quelques minutes.", retryable=True,
+                provider_detail=f"timeout after {self.timeout:g}s connecting or sending to {self.host} (not sent)")
         return EmailError("Impossible de joindre SendGrid : vérifiez la connexion Internet du "
                           "serveur, puis réessayez.", retryable=True,
                           provider_detail=f"{type(reason).__name__}: {reason} ({self.host})")

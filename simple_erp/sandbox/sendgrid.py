@@ -140,7 +140,8 @@ class StoredMessage:
                                                         "name": self.from_name},
                 "to": list(self.to), "cc": list(self.cc), "bcc": list(self.bcc),
                 "subject": self.subject, "text": self.text, "html": self.html,
-                "received_at": self.received_at.isoformat(), "attachments": attachments}
+                "received_at": self.received_at.isoformat(), "attachments": attachments,
+                "custom_args": _custom_args(self)}
 
 
 class SandboxStore:

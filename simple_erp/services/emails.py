@@ -623,7 +623,9 @@ def _outgoing(session: Session, message: EmailMessage) -> OutgoingEmail:
 def _record(session: Session, message: EmailMessage, message_id: str | None, error: str, detail: str,
             uncertain: bool = False) -> str:
     message.attempt_started_at = None
-    message.outcome_uncertain = bool(error) and uncertain
+    # An uncertain attempt stays so until the message is known sent (a later, certain
+    # failure does not prove the earlier attempt did not go through).
+    message.outcome_uncertain = bool(error) and (message.outcome_uncertain or uncertain)
     if error:
         message.status, message.error, message.error_detail = FAILED, error, detail
     else:
@@ -641,11 +643,18 @@ def _finish(session_factory, message_id: int, provider_id: str | None, error: st
     for attempt in range(3):  # SendGrid has the message (or refused it): keep trying to say so
         try:
             with session_factory() as session:
+                if error:  # unless its events proved it sent meanwhile (compare and set)
+                    values = {"status": FAILED, "error": error, "error_detail": detail, "attempt_started_at": None}
+                    if uncertain:
+                        values["outcome_uncertain"] = True
+                    changed = session.execute(
+                        update(EmailMessage).where(EmailMessage.id == message_id, EmailMessage.status != SENT)
+                        .values(**values).execution_options(synchronize_session=False)).rowcount
+                    message = session.get(EmailMessage, message_id, populate_existing=True)
+                    if changed:
+                        _announce(session, message)
+                    return message.status
                 message = session.get(EmailMessage, message_id, populate_existing=True)
-                if error and message.status == SENT:  # its events proved it sent meanwhile
-                    return SENT
-                if error and uncertain and message.provider_message_id:  # an event came while we waited
-                    return _record(session, message, message.provider_message_id, "", "")
                 return _record(session, message, provider_id, error, detail, uncertain)
         except Exception:
             log.exception("could not record the outcome of e-mail %s (X-Message-Id %s, error %r)",
@@ -669,6 +678,9 @@ def send_queued(session_factory, message_id: int) -> str:
         if not _claim(session, message_id, now):
             return session.get(EmailMessage, message_id, populate_existing=True).status
         message = session.get(EmailMessage, message_id, populate_existing=True)
+        if not message.reference:  # queued before references existed
+            message.reference = new_reference()
+            session.add(message)
         try:
             if message.document_id is not None and not get_settings_row(session).enabled:
                 raise DomainError(DISABLED)
@@ -692,19 +704,27 @@ def _in_progress(message: EmailMessage, now: datetime) -> bool:
     return started is not None and started >= now - SEND_CLAIM_TIMEOUT
 
 
-def retry(session_factory, message_id: int, confirmed: bool = False) -> str:
+def _maybe_sent(message: EmailMessage) -> bool:
+    """Its last attempt may have gone through: no answer came, or the sender stopped
+    while waiting for it (still "en file" after an attempt)."""
+    return message.status != SENT and (message.outcome_uncertain
+                                       or (message.status == QUEUED and message.attempts > 0))
+
+
+def retry(session_factory, message_id: int, confirmed: bool = False, document_id: int | None = None) -> str:
     """"Réessayer": send a failed (or stuck "en file") message again; returns its status.
-    A message whose last send may have gone through raises UncertainSend unless
-    ``confirmed`` (the user chose to send it again anyway)."""
+    A message whose last attempt may have gone through raises UncertainSend unless
+    ``confirmed`` (the user chose to send it again anyway). ``document_id``: the message
+    must be one of this document's."""
     with session_factory() as session:
         message = session.get(EmailMessage, message_id) if message_id else None
-        if message is None:
+        if message is None or (document_id is not None and message.document_id != document_id):
             raise DomainError("Cet email n'existe pas.")
         if message.status == SENT:
             raise DomainError("Cet email a déjà été envoyé : il n'est pas renvoyé.")
         if _in_progress(message, utcnow()):
             raise DomainError("Cet email est en cours d'envoi : patientez quelques secondes.")
-        if message.status == FAILED and message.outcome_uncertain and not confirmed:
+        if _maybe_sent(message) and not confirmed:
             raise UncertainSend(UNCERTAIN_RETRY)
     return send_queued(session_factory, message_id)
 
@@ -777,7 +797,7 @@ def _row(message: EmailMessage, filenames: list[str], now: datetime) -> EmailRow
         can_retry=not sending and (message.status == FAILED or stuck),
         cc=message.cc_addrs, sent_at=_paris(message.sent_at), sender=message.sender_email,
         attachments=", ".join(filenames), attempts=message.attempts, sending=sending,
-        last_event_detail=message.last_event_detail, uncertain=message.status == FAILED and message.outcome_uncertain,
+        last_event_detail=message.last_event_detail, uncertain=_maybe_sent(message),
     )
 
 
@@ -844,13 +864,19 @@ def _event_message(session: Session, data: dict, provider_id: str) -> EmailMessa
         if message is not None and not message.provider_message_id and provider_id:
             message.provider_message_id = provider_id[:100]
             session.add(message)
-    if message is not None and message.status == FAILED and message.outcome_uncertain:
-        message.status, message.error, message.error_detail = SENT, "", ""
-        message.outcome_uncertain = False
-        message.sent_at = message.sent_at or _event_time(data.get("timestamp"))
-        session.add(message)
-        _announce(session, message)
-        log.info("e-mail %s: SendGrid's events show it was accepted after all", message.id)
+    if message is not None and message.status != SENT:
+        # SendGrid has it: "envoye", whatever our attempts recorded (a send still waiting
+        # for its answer then finds it so, and keeps it: see _finish).
+        session.flush()
+        changed = session.execute(
+            update(EmailMessage).where(EmailMessage.id == message.id, EmailMessage.status != SENT)
+            .values(status=SENT, error="", error_detail="", outcome_uncertain=False,
+                    sent_at=func.coalesce(EmailMessage.sent_at, _event_time(data.get("timestamp"))))
+            .execution_options(synchronize_session=False)).rowcount
+        session.refresh(message)
+        if changed:
+            _announce(session, message)
+            log.info("e-mail %s: SendGrid's events show it was accepted", message.id)
     return message
 
 

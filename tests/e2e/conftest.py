@@ -24,7 +24,7 @@ os.environ.update({
     "MOLLIE_API_ENDPOINT": MOLLIE.api_endpoint, "MOLLIE_SANDBOX": "1",
     "SENDGRID_HOST": SENDGRID.host, "SENDGRID_SANDBOX": "1",
     # The sandbox signs its events; a short wait for SendGrid's answer (uncertain sends).
-    "SENDGRID_EVENT_PUBLIC_KEY": SENDGRID.public_key, "SENDGRID_TIMEOUT": "3",
+    "SENDGRID_EVENT_PUBLIC_KEY": SENDGRID.public_key, "SENDGRID_TIMEOUT": "5",
 })
 
 import pytest  # noqa: E402

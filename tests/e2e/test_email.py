@@ -111,33 +111,38 @@ def test_an_unanswered_send_is_uncertain_until_its_events_say_sent(signed_in: Pa
     number = page.locator("#document-title").inner_text().removeprefix("Facture ").strip()
     page.get_by_role("button", name="Générer le PDF").click()
     expect(page.locator(".file-row")).to_have_count(1)
-
     api = httpx.Client(base_url=SENDGRID.base_url, timeout=10, trust_env=False)
-    api.post("/sandbox/fail-next", json={"delay": 5}).raise_for_status()  # longer than SENDGRID_TIMEOUT (3 s)
-    page.get_by_role("button", name="Envoyer par email").click()
-    dialog = page.get_by_role("dialog")
-    dialog.locator("#email-rubrique").select_option(label="Factures")
-    dialog.locator("#email-template").select_option(index=1)
-    expect(dialog.locator("#email-subject")).to_have_value(re.compile(number))
-    dialog.get_by_role("button", name="Envoyer l'email avec les pièces jointes cochées").click()
-    toast(page, "l'email est peut-être parti quand même")
-    page.keyboard.press("Escape")
-    row = page.locator(".email-row").first
-    expect(row.locator(".email-status")).to_have_text("Envoi incertain")
 
     def mine() -> list[dict]:
         return [m for m in api.get("/sandbox/messages").json()["messages"] if number in m["subject"]]
 
+    def wait_for_copies(count: int) -> list[dict]:  # SendGrid accepts them after the app stopped waiting
+        deadline = time.monotonic() + 15
+        while len(mine()) < count and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return mine()
+
+    def send_without_answer() -> None:
+        api.post("/sandbox/fail-next", json={"delay": 7}).raise_for_status()  # longer than SENDGRID_TIMEOUT (5 s)
+        page.get_by_role("button", name="Envoyer par email").click()
+        dialog = page.get_by_role("dialog")
+        dialog.locator("#email-rubrique").select_option(label="Factures")
+        dialog.locator("#email-template").select_option(index=1)
+        expect(dialog.locator("#email-subject")).to_have_value(re.compile(number))
+        dialog.get_by_role("button", name="Envoyer l'email avec les pièces jointes cochées").click()
+        toast(page, "l'email est peut-être parti quand même")
+        page.keyboard.press("Escape")
+        expect(page.locator(".email-row").first.locator(".email-status")).to_have_text("Envoi incertain")
+
+    send_without_answer()
+    row = page.locator(".email-row").first
     # « Réessayer » asks first; « Annuler » sends nothing.
     row.get_by_role("button", name="Réessayer").click()
     confirm = page.get_by_role("alertdialog")
     expect(confirm).to_contain_text("cet email est peut-être déjà parti")
     confirm.get_by_role("button", name="Annuler").click()
     expect(confirm).to_have_count(0)
-    deadline = time.monotonic() + 10  # SendGrid accepted it after the app stopped waiting
-    while not mine() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    [late] = mine()
+    [late] = wait_for_copies(1)
 
     # Its events arrive (signed, with the email's reference): « Envoyé », live.
     events = [{"sg_message_id": f"{late['message_id']}.filter-e2e", "event": event, "email": "compta@client.fr"}
@@ -149,4 +154,12 @@ def test_an_unanswered_send_is_uncertain_until_its_events_say_sent(signed_in: Pa
     expect(row).to_contain_text("Délivré")
     expect(row.get_by_role("button", name="Réessayer")).to_have_count(0)
     assert len(mine()) == 1
+
+    # Another one without an answer: this time the user sends it again anyway.
+    send_without_answer()
+    page.locator(".email-row").first.get_by_role("button", name="Réessayer").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Renvoyer quand même").click()
+    toast(page, "Email envoyé.")
+    expect(page.locator(".email-row").first.locator(".email-status")).to_have_text("Envoyé")
+    assert len(wait_for_copies(3)) == 3  # the first, the late second, and the one sent again
     api.close()

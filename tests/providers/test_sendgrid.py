@@ -212,13 +212,27 @@ def test_timeout_after_sending_is_retryable_and_uncertain(api, sandbox):
     error = send_error(SendGridGateway(KEY, host=sandbox.host, timeout=0.5))
     assert time.monotonic() - started < 0.95
     assert (error.status, error.retryable, error.uncertain) == (None, True, True)
-    assert "n'a pas répondu à temps (plus de 0.5 s) : l'email est peut-être parti quand même" in error.message
+    assert "n'a pas répondu à temps (plus de 0,5 s) : l'email est peut-être parti quand même" in error.message
     assert "may have been accepted" in error.provider_detail
     # Indeed: SendGrid took it, after the app stopped waiting.
     deadline = time.monotonic() + 5
     while not api.get("/sandbox/messages").json()["messages"] and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(api.get("/sandbox/messages").json()["messages"]) == 1
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_a_gateway_error_may_hide_an_accepted_email(api, gateway, status):
+    api.post("/sandbox/fail-next", json={"status": status}).raise_for_status()
+    error = send_error(gateway)
+    assert (error.status, error.retryable, error.uncertain) == (status, True, True)
+    assert f"({status}) : l'email est peut-être parti quand même" in error.message
+
+
+def test_a_malformed_host_is_certainly_not_sent():
+    error = send_error(SendGridGateway(KEY, host="http://127.0.0.1:notaport", timeout=2))
+    assert (error.uncertain, error.retryable) == (False, False)
+    assert error.message.startswith("Adresse du serveur SendGrid invalide")
 
 
 def test_unreachable_host_is_retryable_and_certainly_not_sent():

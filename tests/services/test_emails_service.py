@@ -463,8 +463,8 @@ def test_an_event_during_the_wait_makes_the_timeout_a_success(session_factory, w
     with session_factory() as session:  # SendGrid's event outruns its answer
         emails.record_events(session, [{"sg_event_id": "ev-fast", "sg_message_id": "XIDFAST.filter", "event":
                                         "processed", "timestamp": 1_796_000_000, REFERENCE_ARG: reference}])
-    assert message(session_factory, message_id).status == "en_file"  # the send still waits: left to it
-    sender.join(15)
+    assert message(session_factory, message_id).status == "envoye"  # SendGrid has it
+    sender.join(15)  # its timeout does not undo that
     sent = message(session_factory, message_id)
     assert results == ["envoye"] and (sent.status, sent.provider_message_id) == ("envoye", "XIDFAST")
     assert not sent.outcome_uncertain and sent.error == ""
@@ -478,10 +478,59 @@ def test_references_are_sent_and_unique(session_factory, world, api):
     emails.send_queued(session_factory, first)
     [stored] = inbox(api)
     assert stored["message_id"] == message(session_factory, first).provider_message_id
+    assert stored["custom_args"] == {REFERENCE_ARG: message(session_factory, first).reference}
+    # A message queued before references existed gets one when it is sent.
+    with session_factory() as session:
+        session.execute(update(EmailMessage).where(EmailMessage.id == second).values(reference=None))
+    emails.send_queued(session_factory, second)
+    late_ref = message(session_factory, second).reference
+    assert late_ref and inbox(api)[0]["custom_args"] == {REFERENCE_ARG: late_ref}
     with session_factory() as session:  # an event naming an unknown reference names no message
         emails.record_events(session, [{"sg_event_id": "ev-x", "sg_message_id": "NOPE.f", "event": "processed",
                                         REFERENCE_ARG: "0" * 32}])
         assert session.exec(select(EmailEvent).where(EmailEvent.sg_event_id == "ev-x")).one().message_id is None
+
+
+def test_a_certain_failure_after_an_uncertain_one_stays_uncertain(session_factory, world, api):
+    """Confirmed « Réessayer » after a timeout, then a sure failure (503): the first
+    attempt may still have gone, so the message stays « Envoi incertain », and its late
+    events make it « Envoyé »."""
+    api.post("/sandbox/fail-next", json={"delay": GATEWAY_TIMEOUT + 0.5})
+    message_id = queue(session_factory, world)
+    assert emails.send_queued(session_factory, message_id) == "echec"
+    [late] = _sent_later(api)
+    api.post("/sandbox/fail-next", json={"status": 503})
+    assert emails.retry(session_factory, message_id, confirmed=True) == "echec"
+    failed = message(session_factory, message_id)
+    assert failed.outcome_uncertain and "(503)" in failed.error
+    with session_factory() as session:
+        [row] = emails.list_document_emails(session, world["doc"])
+        assert (row.status_label, row.uncertain) == ("Envoi incertain", True)
+        emails.record_events(session, [{"sg_event_id": "ev-1", "sg_message_id": f"{late['message_id']}.f",
+                                        "event": "delivered", REFERENCE_ARG: failed.reference}])
+    sent = message(session_factory, message_id)
+    assert (sent.status, sent.outcome_uncertain, sent.last_event) == ("envoye", False, "delivered")
+
+
+def test_a_send_interrupted_while_waiting_is_uncertain(session_factory, world, api):
+    """The sender stopped while waiting for SendGrid (a restart): the message is still
+    « En file » after an attempt. « Réessayer » asks first; an event settles it."""
+    message_id = queue(session_factory, world)
+    stale = utcnow() - emails.SEND_CLAIM_TIMEOUT - timedelta(seconds=1)
+    with session_factory() as session:
+        session.execute(update(EmailMessage).where(EmailMessage.id == message_id)
+                        .values(attempts=1, attempt_started_at=stale, created_at=stale))
+        [row] = emails.list_document_emails(session, world["doc"])
+    assert (row.status, row.can_retry, row.uncertain) == ("en_file", True, True)
+    with pytest.raises(emails.UncertainSend):
+        emails.retry(session_factory, message_id)
+    with pytest.raises(DomainError, match="n'existe pas"):  # not one of this document's emails
+        emails.retry(session_factory, message_id, confirmed=True, document_id=world["doc"] + 1)
+    with session_factory() as session:
+        emails.record_events(session, [{"sg_event_id": "ev-2", "sg_message_id": "XIDSTUCK.f", "event": "processed",
+                                        REFERENCE_ARG: message(session_factory, message_id).reference}])
+    sent = message(session_factory, message_id)
+    assert (sent.status, sent.provider_message_id) == ("envoye", "XIDSTUCK") and inbox(api) == []
 
 
 def test_two_concurrent_sends_of_one_message_send_it_once(session_factory, world, api):
