@@ -21,11 +21,11 @@ from simple_erp.domain.contact_rules import ContactInput
 from simple_erp.domain.email_templates import check_template
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.models.document import DocumentFile
-from simple_erp.models.email import EmailAttachment, EmailEvent, EmailMessage, EmailSettings
+from simple_erp.models.email import EmailAttachment, EmailEvent, EmailMessage, EmailRubrique, EmailSettings
 from simple_erp.models.types import utcnow
 from simple_erp.providers.email import REFERENCE_ARG, SendGridGateway
 from simple_erp.sandbox.sendgrid import start_in_thread
-from simple_erp.services import auth, changes, companies, contacts, documents, emails, payments
+from simple_erp.services import auth, changes, companies, contacts, documents, email_settings, emails, payments
 
 TODAY = date(2026, 11, 28)
 KEY = "SG.test-key.secret-part-abcd"
@@ -147,8 +147,8 @@ def test_gateway_needs_a_key_except_in_sandbox_mode(session_factory, monkeypatch
         with pytest.raises(DomainError) as info:
             emails.gateway(session)
         assert "13. Paramètres" in info.value.message
-        real = emails.get_settings()
-        monkeypatch.setattr(emails, "get_settings", lambda: real.model_copy(
+        real = email_settings.get_settings()
+        monkeypatch.setattr(email_settings, "get_settings", lambda: real.model_copy(
             update={"sendgrid_sandbox": True, "sendgrid_host": "http://127.0.0.1:8766"}))
         gateway = emails.gateway(session)
         assert gateway.host == "http://127.0.0.1:8766" and gateway._api_key == "SG.sandbox"
@@ -238,7 +238,7 @@ def test_compose_defaults_fill_the_modele_with_the_document(session_factory, wor
     assert f"Référence à indiquer dans le libellé du virement : {world['number']}" in defaults.payment_info_text
     assert (empty.subject, empty.body) == ("", "")
     with session_factory() as session:
-        assert session.get(emails.EmailRubrique, defaults.default_rubrique_id).name == "Factures"
+        assert session.get(EmailRubrique, defaults.default_rubrique_id).name == "Factures"
 
 
 def test_payment_info_prefers_mollie_then_the_manual_requests_account(session_factory, world):
