@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import column, table
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
@@ -61,12 +62,28 @@ def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+# SQLite: the FTS5 trigram index of contact.search_text (alembic b3a9f2c41d07).
+_SQLITE_SEARCH = table("contact_search", column("rowid"), column("contact_search"))
+_TRIGRAM = 3  # words this long or longer are looked up in it
+
+
+def _word_conditions(session: Session, terms: list[str]) -> list:
+    """Each word must appear in search_text. PostgreSQL: LIKE, served by its pg_trgm
+    index. SQLite: the words of 3 characters or more through the FTS5 trigram index (a
+    quoted FTS string matches as a literal substring), shorter ones with LIKE."""
+    like = [Contact.search_text.like(f"%{_escape_like(term)}%", escape="\\") for term in terms]
+    long_terms = [term for term in terms if len(term) >= _TRIGRAM]
+    if session.get_bind().dialect.name != "sqlite" or not long_terms:
+        return like
+    match = " AND ".join('"' + term.replace('"', '""') + '"' for term in long_terms)
+    found = select(_SQLITE_SEARCH.c.rowid).where(_SQLITE_SEARCH.c.contact_search.op("MATCH")(match))
+    short = [condition for term, condition in zip(terms, like, strict=True) if len(term) < _TRIGRAM]
+    return [Contact.id.in_(found), *short]
+
+
 def search_contacts(session: Session, query: str = "", page: int = 1, page_size: int = PAGE_SIZE) -> ContactPage:
     """Server-side search (every word must match) with pagination, sorted by name."""
-    conditions = [
-        Contact.search_text.like(f"%{_escape_like(term)}%", escape="\\")
-        for term in normalize(query).split()
-    ]
+    conditions = _word_conditions(session, normalize(query).split())
     capped_rows = select(Contact.id).where(*conditions).limit(COUNT_CAP + 1).subquery()
     total = session.exec(select(func.count()).select_from(capped_rows)).one()
     capped = total > COUNT_CAP

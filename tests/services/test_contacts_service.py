@@ -351,6 +351,30 @@ def test_search(session_factory, directory, query, expected):
     assert result.total == len(expected)
 
 
+def test_search_follows_every_change_of_a_contact(session_factory, engine):
+    """On SQLite the words are looked up in an FTS5 index kept by triggers: it must follow
+    a new contact, a renamed one and a deleted one (as PostgreSQL's index does)."""
+    created = _create(session_factory, PERSON)
+    assert _names(_search(session_factory, "lefevre lyon")) == ["LEFÈVRE Éloïse"]
+    assert _names(_search(session_factory, "efev")) == ["LEFÈVRE Éloïse"]  # inside a word
+    with session_factory() as session:
+        contacts.update_contact(session, created.id, replace(PERSON, last_name="Moreau", city="Quimper",
+                                                                     email="eloise@moreau.fr"), TODAY)
+    assert _search(session_factory, "lefevre").total == 0
+    assert _search(session_factory, "lyon").total == 0
+    assert _names(_search(session_factory, "moreau quimper")) == ["MOREAU Éloïse"]
+    assert _names(_search(session_factory, "mo qui")) == ["MOREAU Éloïse"]  # a short word, a long one
+    with session_factory() as session:
+        session.delete(session.get(contacts.Contact, created.id))
+    assert _search(session_factory, "moreau").total == 0
+    if engine.dialect.name == "sqlite":  # the index is what answered
+        with engine.connect() as conn:
+            plan = " ".join(str(row) for row in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT id FROM contact WHERE id IN "
+                "(SELECT rowid FROM contact_search WHERE contact_search MATCH '\"moreau\"')"))
+        assert "VIRTUAL TABLE INDEX" in plan and "contact_search" in plan
+
+
 def test_search_does_not_find_the_iban(session_factory, directory):
     assert _search(session_factory, "30006000011234567890189").total == 0
 
