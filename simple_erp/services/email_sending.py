@@ -321,8 +321,8 @@ def _apply_event(message: EmailMessage, event: str, at: datetime, data: dict) ->
 def _event_message(session: Session, data: dict, provider_id: str) -> EmailMessage | None:
     """The message an event is about: by X-Message-Id, else by the reference it carries
     (its X-Message-Id was never received: the answer was lost). Any event means SendGrid
-    accepted the message: an uncertain failure becomes "envoye" (a send still waiting for
-    its answer is left to finish: ``_finish`` then knows it went through)."""
+    accepted the message: one not yet "envoye" becomes so, whatever its attempts recorded
+    (a send still waiting for its answer then finds it so and keeps it: ``_finish``)."""
     message = (session.exec(select(EmailMessage).where(EmailMessage.provider_message_id == provider_id)).first()
                if provider_id else None)
     reference = str(data.get(REFERENCE_ARG) or "").strip()
