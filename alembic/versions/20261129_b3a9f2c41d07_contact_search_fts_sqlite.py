@@ -25,15 +25,15 @@ branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
 STATEMENTS = (
-    "CREATE VIRTUAL TABLE contact_search USING fts5(search_text, content='contact', content_rowid='id', "
-    "tokenize='trigram')",
-    "CREATE TRIGGER contact_search_insert AFTER INSERT ON contact BEGIN "
-    "INSERT INTO contact_search(rowid, search_text) VALUES (new.id, new.search_text); END",
-    "CREATE TRIGGER contact_search_delete AFTER DELETE ON contact BEGIN "
-    "INSERT INTO contact_search(contact_search, rowid, search_text) VALUES ('delete', old.id, old.search_text); END",
-    "CREATE TRIGGER contact_search_update AFTER UPDATE OF search_text ON contact BEGIN "
-    "INSERT INTO contact_search(contact_search, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
-    "INSERT INTO contact_search(rowid, search_text) VALUES (new.id, new.search_text); END",
+    ("CREATE VIRTUAL TABLE contact_search USING fts5(search_text, content='contact', content_rowid='id', "
+     "tokenize='trigram')"),
+    ("CREATE TRIGGER contact_search_insert AFTER INSERT ON contact BEGIN "
+     "INSERT INTO contact_search(rowid, search_text) VALUES (new.id, new.search_text); END"),
+    ("CREATE TRIGGER contact_search_delete AFTER DELETE ON contact BEGIN "
+     "INSERT INTO contact_search(contact_search, rowid, search_text) VALUES ('delete', old.id, old.search_text); END"),
+    ("CREATE TRIGGER contact_search_update AFTER UPDATE OF search_text ON contact BEGIN "
+     "INSERT INTO contact_search(contact_search, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
+     "INSERT INTO contact_search(rowid, search_text) VALUES (new.id, new.search_text); END"),
     "INSERT INTO contact_search(contact_search) VALUES ('rebuild')",
 )
 

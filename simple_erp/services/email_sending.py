@@ -70,6 +70,11 @@ def _claim(session: Session, message_id: int, now: datetime) -> bool:
     return result.rowcount == 1
 
 
+def _addresses(text: str | None) -> tuple[str, ...]:
+    """A stored comma-separated address list."""
+    return tuple(a.strip() for a in (text or "").split(",") if a.strip())
+
+
 def _outgoing(session: Session, message: EmailMessage) -> OutgoingEmail:
     attachments = []
     query = select(EmailAttachment).where(EmailAttachment.message_id == message.id).order_by(EmailAttachment.id)
@@ -78,11 +83,10 @@ def _outgoing(session: Session, message: EmailMessage) -> OutgoingEmail:
             raise DomainError(f"La pièce jointe « {ref.filename} » n'existe plus : envoyez un nouvel email.")
         _file, content = documents.get_file_content(session, ref.document_file_id)
         attachments.append(Attachment(ref.filename, content, ref.mime_type))
-    split = lambda text: tuple(a.strip() for a in (text or "").split(",") if a.strip())  # noqa: E731
     return OutgoingEmail(
-        sender_email=message.sender_email, sender_name=message.sender_name, to=split(message.to_addrs),
+        sender_email=message.sender_email, sender_name=message.sender_name, to=_addresses(message.to_addrs),
         subject=message.subject, text=message.body_text,
-        html=message.body_html or text_to_html(message.body_text), cc=split(message.cc_addrs),
+        html=message.body_html or text_to_html(message.body_text), cc=_addresses(message.cc_addrs),
         attachments=tuple(attachments), reference=message.reference or "",
     )
 
@@ -160,7 +164,7 @@ def send_queued(session_factory, message_id: int) -> str:
         provider_id = sender.send(outgoing).message_id
     except EmailError as exc:
         error, detail, uncertain = exc.message, exc.provider_detail, exc.uncertain
-    except Exception as exc:  # noqa: BLE001 - a bug must not leave the message "in progress"
+    except Exception as exc:  # a bug must not leave the message "in progress" (logged)
         log.exception("unexpected error while sending e-mail %s", message_id)
         error, detail = "Erreur inattendue pendant l'envoi : réessayez, ou contactez le support.", repr(exc)[:600]
     return _finish(session_factory, message_id, provider_id, error, detail, uncertain)

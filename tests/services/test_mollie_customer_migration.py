@@ -43,7 +43,7 @@ def _invoice_with_request(session, company_id: int, contact_id: int, method_id: 
     line = documents.add_line(session, doc.id)
     documents.update_line(session, line.id, {"description": "Prestation", "unit_price": "20"})
     documents.finalize(session, doc.id, today)
-    payment = payments.request_payment(session, doc.id, method_id, Decimal("20"), None, today)
+    payment = payments.request_payment(session, doc.id, method_id, Decimal(20), None, today)
     if sent:
         payment.provider_payment_id = f"tr_{uuid.uuid4().hex[:10]}"
         session.add(payment)
