@@ -8,9 +8,9 @@ from simple_erp.components.forms import labelled
 from simple_erp.components.layout import staff_page
 from simple_erp.db import session_scope
 from simple_erp.domain.errors import DomainError, ValidationErrors
-from simple_erp.services import auth
 from simple_erp.pages.admin_email import settings_tab, templates_tab
-from simple_erp.state.auth import AuthState
+from simple_erp.services import auth
+from simple_erp.state.auth import SESSION_EXPIRED, AuthState
 
 
 class AdminCrmState(AuthState):
@@ -36,7 +36,7 @@ class AdminCrmState(AuthState):
     def add_user(self, form: dict):
         user = self.current_user()
         if user is None:
-            return rx.toast.error("Session expirée : reconnectez-vous.")
+            return rx.toast.error(SESSION_EXPIRED)
         try:
             with session_scope() as session:
                 auth.create_staff_user(

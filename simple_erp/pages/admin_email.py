@@ -12,9 +12,8 @@ from simple_erp.db import session_scope
 from simple_erp.domain.email_templates import PLACEHOLDERS, preview
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.services import emails
-from simple_erp.state.auth import ADMIN_ONLY, AuthState
+from simple_erp.state.auth import ADMIN_ONLY, SESSION_EXPIRED, AuthState
 
-SESSION_EXPIRED = "Session expirée : reconnectez-vous."
 _SELECT = "rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface"
 
 

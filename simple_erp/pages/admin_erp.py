@@ -11,13 +11,15 @@ from simple_erp.domain.documents import KIND_LABELS, PAYMENT_TERMS_LABELS, Docum
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.domain.money import decimal_places, format_decimal_fr, format_eur
 from simple_erp.pages.admin_payments import (
-    PaymentAdminState, accounts_tab, methods_tab, preferences_tab, types_tab,
+    PaymentAdminState,
+    accounts_tab,
+    methods_tab,
+    preferences_tab,
+    types_tab,
 )
 from simple_erp.pages.mollie_key import MollieKeyMixin, mollie_key_card
 from simple_erp.services import catalog, companies
-from simple_erp.state.auth import AuthState
-
-SESSION_EXPIRED = "Session expirée : reconnectez-vous."
+from simple_erp.state.auth import SESSION_EXPIRED, AuthState
 
 
 def _price(value) -> str:

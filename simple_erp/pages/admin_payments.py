@@ -9,9 +9,8 @@ from simple_erp.components.forms import labelled
 from simple_erp.db import session_scope
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.services import payments
-from simple_erp.state.auth import AuthState
+from simple_erp.state.auth import SESSION_EXPIRED, AuthState
 
-SESSION_EXPIRED = "Session expirée : reconnectez-vous."
 _SELECT = "rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface"
 
 

@@ -12,7 +12,7 @@ from simple_erp.db import session_scope
 from simple_erp.domain.payment_rules import STATUS_LABELS
 from simple_erp.services import payments
 from simple_erp.state import live
-from simple_erp.state.auth import AuthState
+from simple_erp.state.auth import SESSION_EXPIRED, AuthState
 from simple_erp.state.pagination import PaginationMixin, pager
 
 _SELECT = "rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface"
@@ -72,7 +72,7 @@ class CollectionsState(PaginationMixin, AuthState):
     @rx.event
     def export_csv(self):
         if self.current_user() is None:
-            return rx.toast.error("Session expirée : reconnectez-vous.")
+            return rx.toast.error(SESSION_EXPIRED)
         with session_scope() as session:
             data = payments.collections_csv(session, _filters(self.filters))
         return rx.download(data=data, filename="encaissements.csv")

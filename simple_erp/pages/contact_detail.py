@@ -10,9 +10,7 @@ from simple_erp.db import session_scope
 from simple_erp.domain.contact_rules import bic_from_iban, format_iban
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.services import clock, contacts
-from simple_erp.state.auth import AuthState
-
-SESSION_EXPIRED = "Session expirée : reconnectez-vous."
+from simple_erp.state.auth import SESSION_EXPIRED, AuthState
 
 
 class ContactState(AuthState):

@@ -10,17 +10,20 @@ from reflex.event import EventSpec
 
 from simple_erp.db import session_scope
 from simple_erp.domain.documents import (
-    ALLOWED_CONVERSIONS, KIND_LABELS, PAYMENT_TERMS_LABELS, STATUS_LABELS, DocumentKind,
+    ALLOWED_CONVERSIONS,
+    KIND_LABELS,
+    PAYMENT_TERMS_LABELS,
+    STATUS_LABELS,
+    DocumentKind,
 )
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.domain.money import format_date_fr, format_decimal_fr, format_eur
-from simple_erp.services import catalog, clock, companies, contacts, documents, signed_urls
 from simple_erp.pages.email_form import EmailFormMixin, email_dialog, emails_block
 from simple_erp.pages.payment_block import PaymentBlockMixin, payment_block
+from simple_erp.services import catalog, clock, companies, contacts, documents, signed_urls
 from simple_erp.state import live
-from simple_erp.state.auth import AuthState
+from simple_erp.state.auth import SESSION_EXPIRED, AuthState
 
-SESSION_EXPIRED = "Session expirée : reconnectez-vous."
 LINE_FIELDS = ("description", "quantity", "unit", "unit_price", "discount_percent", "vat_rate")
 CONVERT_LABELS = {"bon_de_commande": "Transformer en bon de commande", "facture": "Transformer en facture",
                   "bon_de_livraison": "Transformer en bon de livraison"}

@@ -14,7 +14,7 @@ from simple_erp.domain.errors import DomainError
 from simple_erp.domain.money import parse_amount
 from simple_erp.services import clock, documents, payments
 from simple_erp.state import live
-from simple_erp.state.auth import AuthState
+from simple_erp.state.auth import SESSION_EXPIRED, AuthState
 from simple_erp.state.pagination import PaginationMixin, pager
 
 NEW_LABELS = {
@@ -95,7 +95,7 @@ class DocumentListState(PaginationMixin, AuthState):
     @rx.event
     def create(self):
         if self.current_user() is None:
-            return rx.toast.error("Session expirée : reconnectez-vous.")
+            return rx.toast.error(SESSION_EXPIRED)
         try:
             with session_scope() as session:
                 doc = documents.create_document(session, self.kind, clock.today())

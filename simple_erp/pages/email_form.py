@@ -13,6 +13,7 @@ from simple_erp.components.forms import labelled
 from simple_erp.db import session_scope
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.services import emails
+from simple_erp.state.auth import SESSION_EXPIRED
 from simple_erp.state.urls import app_urls
 
 _SELECT = "rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface"
@@ -71,7 +72,7 @@ class EmailFormMixin(rx.State, mixin=True):
     def open_email_form(self):
         user = self.current_user()
         if user is None:
-            return rx.toast.error("Session expirée : reconnectez-vous.")
+            return rx.toast.error(SESSION_EXPIRED)
         with session_scope() as session:
             self.email_rubriques = [[str(r.id), r.name] for r in emails.list_rubriques(session)]
             self._apply_defaults(session, None, user.id)
@@ -126,7 +127,7 @@ class EmailFormMixin(rx.State, mixin=True):
         async with self:
             user = self.current_user()
             if user is None:
-                yield rx.toast.error("Session expirée : reconnectez-vous.")
+                yield rx.toast.error(SESSION_EXPIRED)
                 return
             request = emails.SendRequest(
                 doc_id=self.doc_id, to=self.email_to, cc=self.email_cc, subject=self.email_subject,
@@ -165,7 +166,7 @@ class EmailFormMixin(rx.State, mixin=True):
         already have gone (its last send got no answer)."""
         async with self:
             if self.current_user() is None:
-                yield rx.toast.error("Session expirée : reconnectez-vous.")
+                yield rx.toast.error(SESSION_EXPIRED)
                 return
             doc_id = self.doc_id
         try:

@@ -11,7 +11,7 @@ from simple_erp.components.forms import labelled
 from simple_erp.db import session_scope
 from simple_erp.domain.errors import DomainError
 from simple_erp.services import companies, mollie_payments
-from simple_erp.state.auth import ADMIN_ONLY, AuthState
+from simple_erp.state.auth import ADMIN_ONLY, SESSION_EXPIRED, AuthState
 
 
 def _check_connection(company_id: int) -> str:
@@ -62,7 +62,7 @@ class MollieKeyMixin(rx.State, mixin=True):
     async def test_mollie_connection(self):
         async with self:
             if self.current_user() is None:
-                yield rx.toast.error("Session expirée : reconnectez-vous.")
+                yield rx.toast.error(SESSION_EXPIRED)
                 return
             self.mollie_testing = True
             company_id = self.company_id

@@ -15,6 +15,7 @@ from simple_erp.domain.errors import DomainError
 from simple_erp.domain.money import format_decimal_fr, parse_amount
 from simple_erp.domain.payment_rules import OverpaymentError
 from simple_erp.services import clock, mollie_payments, payments
+from simple_erp.state.auth import SESSION_EXPIRED
 from simple_erp.state.urls import app_urls
 
 _SELECT = "rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface"
@@ -100,7 +101,7 @@ class PaymentBlockMixin(rx.State, mixin=True):
             self.mollie_confirm_open = False
             user = self.current_user()
             if user is None:
-                yield rx.toast.error("Session expirée : reconnectez-vous.")
+                yield rx.toast.error(SESSION_EXPIRED)
                 return
             doc_id, method_id, raw_amount = self.doc_id, int(self.pay_method_id or 0), self.pay_amount
             self.mollie_busy = True
@@ -125,7 +126,7 @@ class PaymentBlockMixin(rx.State, mixin=True):
     async def retry_mollie(self, payment_id: str):
         async with self:
             if self.current_user() is None:
-                yield rx.toast.error("Session expirée : reconnectez-vous.")
+                yield rx.toast.error(SESSION_EXPIRED)
                 return
             self.mollie_busy = True
         try:
@@ -143,7 +144,7 @@ class PaymentBlockMixin(rx.State, mixin=True):
     async def resync_payment(self, payment_id: str):
         async with self:
             if self.current_user() is None:
-                yield rx.toast.error("Session expirée : reconnectez-vous.")
+                yield rx.toast.error(SESSION_EXPIRED)
                 return
         try:
             await asyncio.to_thread(mollie_payments.resync_payment, session_scope, int(payment_id))
@@ -166,7 +167,7 @@ class PaymentBlockMixin(rx.State, mixin=True):
     def _request(self, allow_overpay: bool):
         user = self.current_user()
         if user is None:
-            return rx.toast.error("Session expirée : reconnectez-vous.")
+            return rx.toast.error(SESSION_EXPIRED)
         self.overpay_message = ""
         try:
             amount = parse_amount(self.pay_amount)
@@ -195,7 +196,7 @@ class PaymentBlockMixin(rx.State, mixin=True):
     @rx.event
     def record_reception(self, payment_id: str):
         if self.current_user() is None:
-            return rx.toast.error("Session expirée : reconnectez-vous.")
+            return rx.toast.error(SESSION_EXPIRED)
         raw = self.receive_dates.get(payment_id, "")
         try:
             received_on = date.fromisoformat(raw)
@@ -211,7 +212,7 @@ class PaymentBlockMixin(rx.State, mixin=True):
     @rx.event
     def cancel_payment(self, payment_id: str):
         if self.current_user() is None:
-            return rx.toast.error("Session expirée : reconnectez-vous.")
+            return rx.toast.error(SESSION_EXPIRED)
         try:
             with session_scope() as session:
                 payments.cancel_request(session, int(payment_id), datetime.now(timezone.utc))

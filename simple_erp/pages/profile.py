@@ -9,7 +9,7 @@ from simple_erp.components.layout import staff_page
 from simple_erp.db import session_scope
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.services import auth
-from simple_erp.state.auth import AuthState
+from simple_erp.state.auth import SESSION_EXPIRED, AuthState
 
 
 class ProfileState(AuthState):
@@ -36,7 +36,7 @@ class ProfileState(AuthState):
     def save(self):
         user = self.current_user()
         if user is None:
-            return rx.toast.error("Session expirée : reconnectez-vous.")
+            return rx.toast.error(SESSION_EXPIRED)
         try:
             with session_scope() as session:
                 updated = auth.update_profile(session, user.id, self.full_name, self.email)
@@ -51,7 +51,7 @@ class ProfileState(AuthState):
     def change_password(self, form: dict):
         user = self.current_user()
         if user is None:
-            return rx.toast.error("Session expirée : reconnectez-vous.")
+            return rx.toast.error(SESSION_EXPIRED)
         if form.get("new_password", "") != form.get("new_password_confirm", ""):
             self.errors = {"new_password_confirm": "Les deux mots de passe ne sont pas identiques."}
             return None
