@@ -197,7 +197,7 @@ def test_only_an_administrator_can_change_the_api_keys(page: Page):
     with db_session() as session:
         auth.create_user(session, email, "Victor Vendeur", "motdepasse-vendeur", is_admin=False)
         if not companies.list_companies(session):  # the key belongs to a société émettrice
-            companies.save_company(session, None, {"name": "Société des Clés", "vat_regime": "franchise"})
+            companies.save_company(session, None, {"name": "Société des Clés", "vat_regime": "normal"})
     sign_in(page, email, "motdepasse-vendeur")
     page.goto("/admin-erp")
     expect(page.locator("#mollie-key-admin-only")).to_have_text(
@@ -240,7 +240,7 @@ def test_a_company_logo_is_uploaded_and_a_file_that_is_no_image_is_refused(signe
     page = signed_in
     with db_session() as session:
         if not companies.list_companies(session):
-            companies.save_company(session, None, {"name": "Société du Logo", "vat_regime": "franchise"})
+            companies.save_company(session, None, {"name": "Société du Logo", "vat_regime": "normal"})
     page.goto("/admin-erp")
     upload = page.locator("#logo-upload input[type=file]")
     logo = _png()
