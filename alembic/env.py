@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 
 import simple_erp.models  # noqa: F401  (registers every table)
 from simple_erp.config import get_settings
+from simple_erp.schema_objects import include_object
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -18,7 +19,8 @@ def _url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True)
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True,
+                      include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -29,6 +31,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,  # raw-SQL objects (FTS5, trigram index) are not the models'
     )
     with context.begin_transaction():
         context.run_migrations()
