@@ -8,20 +8,58 @@ source "$(dirname "$0")/env.sh"
 "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 
+# reflex.lock/ pins the frontend packages; a run stopped while Reflex rewrote it can
+# leave package.json empty, and Reflex then refuses to start. Put the committed copy back.
+lock="reflex.lock/package.json"
+if [ -f "$lock" ] && ! "$VENV/bin/python" -c 'import json,sys; json.load(open(sys.argv[1]))' "$lock" 2>/dev/null; then
+  if git -C "$ROOT" cat-file -e "HEAD:$lock" 2>/dev/null; then
+    echo "$lock était illisible (arrêt pendant son écriture) : version enregistrée remise en place."
+    git -C "$ROOT" show "HEAD:$lock" > "$lock"
+  else
+    echo "$lock était illisible : supprimé, Reflex le recrée."
+    rm -f "$lock"
+  fi
+fi
+
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 
+wait_for() {  # wait_for NAME URL PID: the sandbox answers, or the run stops with why
+  local name=$1 url=$2 pid=$3
+  for _ in $(seq 1 100); do
+    if "$VENV/bin/python" - "$url" 2>/dev/null <<'PY'
+import sys, urllib.error, urllib.request
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=1)
+except urllib.error.HTTPError:
+    pass  # it answers
+PY
+    then
+      return 0
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "Erreur : le sandbox $name ne démarre pas (voir le message ci-dessus)." >&2; exit 1
+    fi
+    sleep 0.2
+  done
+  echo "Erreur : le sandbox $name ne répond pas sur $url." >&2; exit 1
+}
+
 if [ -z "${MOLLIE_API_ENDPOINT:-}" ]; then
-  "$VENV/bin/python" -m simple_erp.sandbox.mollie --port "${MOLLIE_SANDBOX_PORT:-8765}" &
+  port="${MOLLIE_SANDBOX_PORT:-8765}"
+  "$VENV/bin/python" -m simple_erp.sandbox.mollie --port "$port" &
   pids+=($!)
-  export MOLLIE_API_ENDPOINT="http://127.0.0.1:${MOLLIE_SANDBOX_PORT:-8765}" MOLLIE_SANDBOX=1
+  wait_for Mollie "http://127.0.0.1:$port/sandbox/state" "${pids[-1]}"
+  export MOLLIE_API_ENDPOINT="http://127.0.0.1:$port" MOLLIE_SANDBOX=1
   echo "Sandbox Mollie : $MOLLIE_API_ENDPOINT (page de paiement de test)"
 fi
 if [ -z "${SENDGRID_HOST:-}" ]; then
-  "$VENV/bin/python" -m simple_erp.sandbox.sendgrid --port "${SENDGRID_SANDBOX_PORT:-8766}" &
+  port="${SENDGRID_SANDBOX_PORT:-8766}"
+  "$VENV/bin/python" -m simple_erp.sandbox.sendgrid --port "$port" &
   pids+=($!)
-  export SENDGRID_HOST="http://127.0.0.1:${SENDGRID_SANDBOX_PORT:-8766}" SENDGRID_SANDBOX=1
+  wait_for SendGrid "http://127.0.0.1:$port/" "${pids[-1]}"
+  export SENDGRID_HOST="http://127.0.0.1:$port" SENDGRID_SANDBOX=1
   echo "Sandbox SendGrid : $SENDGRID_HOST (« Boîte de réception de test »)"
 fi
 
