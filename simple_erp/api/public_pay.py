@@ -1,9 +1,11 @@
 """The customer's public payment page (no sign-in): /payer/<token>.
 
 Server-rendered on purpose: an anonymous visitor gets plain HTML, a real 404 for an
-unknown token, and no access to the app's websocket or event handlers at all. The
-return page refreshes itself every few seconds while the payment is in progress, and
-shows "Facture réglée" once Mollie's webhook has been applied.
+unknown token, and no access to the app's websocket or event handlers at all. The page
+asks only for what remains to pay net of received and in-flight payments (a running SEPA
+direct debit is never offered to be paid again by card). The return page follows the card
+payment the customer just made: it refreshes itself every few seconds while that payment
+is open at Mollie, then says it was received (and what remains, if anything) or failed.
 """
 
 from __future__ import annotations
@@ -40,24 +42,40 @@ def _load(token: str):
         return mollie_payments.public_invoice(session, token)
 
 
+def _status(invoice, returning: bool) -> tuple[str, bool]:
+    """(the status banner, whether it is still in progress). On the return page it follows
+    the card payment the customer just made, by that payment's own status: received, failed
+    (or cancelled, expired), or still open at Mollie (the page then refreshes itself)."""
+    e = html.escape
+    if returning and invoice.last_status == "paye":
+        if invoice.paid:
+            return "<div class='status ok' id='payment-state'>Facture réglée. Merci !</div>", False
+        rest = (f" Reste à régler : {e(invoice.amount_due)}." if not invoice.nothing_to_pay
+                else f" {e(invoice.nothing_to_pay)}")
+        return (f"<div class='status ok' id='payment-state'>Paiement reçu, merci ! "
+                f"Votre paiement de {e(invoice.last_amount)} est confirmé.{rest}</div>"), False
+    if returning and invoice.last_status == "echoue":
+        return "<div class='status ko' id='payment-state'>Le paiement a échoué ou a été annulé.</div>", False
+    if returning and invoice.last_status == "en_cours":
+        return "<div class='status wait' id='payment-state'>Paiement en cours de confirmation…</div>", True
+    if invoice.paid:
+        return "<div class='status ok' id='payment-state'>Facture réglée. Merci !</div>", False
+    if invoice.nothing_to_pay:
+        return f"<div class='status wait' id='payment-state'>{e(invoice.nothing_to_pay)}</div>", False
+    return "", False
+
+
 def _render(invoice, token: str, returning: bool, error: str = "") -> str:
     e = html.escape
-    # Back from Mollie and neither paid nor failed yet: the webhook is on its way.
-    in_progress = returning and not invoice.paid and invoice.last_status != "echoue"
-    if invoice.paid:
-        status = "<div class='status ok' id='payment-state'>Facture réglée. Merci !</div>"
-    elif returning and invoice.last_status == "echoue":
-        status = "<div class='status ko' id='payment-state'>Le paiement a échoué ou a été annulé.</div>"
-    elif in_progress:
-        status = "<div class='status wait' id='payment-state'>Paiement en cours de confirmation…</div>"
-    else:
-        status = ""
+    status, in_progress = _status(invoice, returning)
     if error:
         status += f"<div class='status ko'>{e(error)}</div>"
     body = ""
-    if not invoice.paid:
+    if not invoice.paid and not invoice.nothing_to_pay:
         body = f"<p>Montant à régler</p><div class='due' id='amount-due'>{e(invoice.amount_due)}</div>"
-        if invoice.online_payment:
+        if invoice.in_flight_note:
+            body += f"<p id='in-flight'>{e(invoice.in_flight_note)}</p>"
+        if invoice.online_payment and not in_progress:
             label = "Réessayer" if returning and invoice.last_status == "echoue" else "Payer par carte bancaire"
             body += (f"<form method='post' action='/payer/{e(token)}/payer'>"
                      f"<button type='submit' id='pay'>{label}</button></form>")
@@ -81,7 +99,7 @@ async def invoice_page(request: Request) -> Response:
     if invoice is None:
         return HTMLResponse(NOT_FOUND, status_code=404)
     returning = request.url.path.endswith("/retour")
-    if returning and not invoice.paid:
+    if returning and invoice.last_status == "en_cours":
         # The webhook may be late (or unable to reach us): ask Mollie directly, at most
         # every few seconds, through the same service the webhook uses.
         await run_in_threadpool(mollie_payments.refresh_public_status, session_scope, token)

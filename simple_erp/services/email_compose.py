@@ -20,6 +20,7 @@ from simple_erp.domain.email_templates import render, text_to_html
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.domain.money import format_date_fr, format_eur
 from simple_erp.domain.payment_rules import PaymentStatus
+from simple_erp.domain.remaining_due import RemainingDue, in_flight_note, nothing_to_pay_message
 from simple_erp.models.document import Document, DocumentFile
 from simple_erp.models.email import (
     EmailAttachment,
@@ -28,7 +29,7 @@ from simple_erp.models.email import (
 )
 from simple_erp.models.payment import Account, Payment, PaymentMethod
 from simple_erp.models.user import User
-from simple_erp.services import documents
+from simple_erp.services import documents, payments
 from simple_erp.services.email_rubriques import body_problem, get_template, subject_problem
 from simple_erp.services.email_settings import (
     ATTACHMENTS_MAX_BYTES,
@@ -76,22 +77,29 @@ class SendRequest:
 _RUBRIQUE_FOR_KIND = {DocumentKind.FACTURE.value: "Factures", DocumentKind.DEVIS.value: "Devis"}
 
 
-def _payment_link(session: Session, doc: Document, public_payment_base: str) -> str:
-    """The checkout URL of the newest pending Mollie request, else the public payment page."""
+def _payment_link(session: Session, doc: Document, public_payment_base: str,
+                  remaining: RemainingDue | None) -> tuple[str, Decimal | None]:
+    """(URL, its amount) to pay online: the newest pending Mollie card checkout that fits in
+    what remains to pay, else the public payment page (which asks for what remains to pay);
+    ("", None) when nothing remains to pay (e.g. a running direct debit covers it)."""
+    if remaining is None or remaining.to_pay <= 0:
+        return "", None
+    debit_methods = payments.direct_debit_method_ids(session, session.exec(
+        select(Payment.method_id).where(Payment.document_id == doc.id)).all())
     query = (
-        select(Payment.checkout_url)
+        select(Payment.checkout_url, Payment.amount, Payment.method_id)
         .where(Payment.document_id == doc.id, Payment.provider == "mollie",
                Payment.status == PaymentStatus.PENDING.value, Payment.checkout_url != "")
         .order_by(Payment.requested_at.desc(), Payment.id.desc())
     )
-    url = session.exec(query).first()
-    if url:
-        return url
+    for url, amount, method_id in session.exec(query):
+        if method_id not in debit_methods and amount <= remaining.to_pay:
+            return url, amount
     token = getattr(doc, "public_token", None)
     if (public_payment_base and token and doc.kind == DocumentKind.FACTURE.value
-            and doc.status == DocumentStatus.FINAL.value and doc.total_ttc > doc.amount_received):
-        return f"{public_payment_base.rstrip('/')}/payer/{token}"
-    return ""
+            and doc.status == DocumentStatus.FINAL.value):
+        return f"{public_payment_base.rstrip('/')}/payer/{token}", remaining.to_pay
+    return "", None
 
 
 def _bank_lines(holder: str, iban: str, bic: str, bank_name: str = "") -> str:
@@ -122,15 +130,40 @@ def _bank_details(session: Session, doc: Document, holder: str, company_iban: st
     return ""
 
 
-def _placeholder_values(session: Session, doc: Document, user: User | None,
-                        public_payment_base: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class _PaymentFacts:
+    """What the payment information says, beside the placeholders."""
+
+    remaining: RemainingDue | None  # None: not an invoice
+    link_amount: Decimal | None  # what {lien_paiement} asks for
+
+
+def _remaining(session: Session, doc: Document) -> RemainingDue | None:
+    """What remains to pay on a finalised invoice, net of received and in-flight payments."""
+    if doc.kind != DocumentKind.FACTURE.value or doc.status != DocumentStatus.FINAL.value:
+        return None
+    return payments.remaining_to_pay(session, doc.id)
+
+
+def _values_and_facts(session: Session, doc: Document, user: User | None,
+                      public_payment_base: str) -> tuple[dict[str, str], _PaymentFacts]:
     view = documents.document_view(session, doc.id)
     contacts = documents.document_contacts(session, doc.id)
     contact = contacts[0] if contacts else None
-    is_invoice = doc.kind == DocumentKind.FACTURE.value
-    remaining = max(doc.total_ttc - doc.amount_received, Decimal(0)) if is_invoice else doc.total_ttc
+    remaining = _remaining(session, doc)
+    if remaining is not None:
+        reste_du = remaining.to_pay
+    elif doc.kind == DocumentKind.FACTURE.value:
+        reste_du = max(doc.total_ttc - doc.amount_received, Decimal(0))
+    else:
+        reste_du = doc.total_ttc
     seller = view.seller
-    return {
+    link, link_amount = _payment_link(session, doc, public_payment_base, remaining)
+    bank = _bank_details(session, doc, seller.name, view.bank_iban, view.bank_bic)
+    nothing = nothing_to_pay_message(remaining) if remaining is not None else ""
+    if nothing:  # never a way to pay what is paid or already on its way
+        link, bank = nothing, nothing
+    values = {
         "contact_nom": contact.display_name if contact else "",
         "contact_prenom": contact.first_name if contact else "",
         "contact_email": contact.email if contact else "",
@@ -140,27 +173,54 @@ def _placeholder_values(session: Session, doc: Document, user: User | None,
         "document_echeance": format_date_fr(doc.due_date) if doc.due_date else "",
         "document_total_ht": format_eur(doc.total_ht),
         "document_total_ttc": format_eur(doc.total_ttc),
-        "document_reste_du": format_eur(remaining),
+        "document_reste_du": format_eur(reste_du),
         "societe_nom": seller.name,
         "societe_email": seller.email,
         "societe_telephone": seller.phone,
         "expediteur_nom": (user.full_name if user else "") or "",
         "expediteur_email": (user.email if user else "") or "",
-        "lien_paiement": _payment_link(session, doc, public_payment_base),
-        "coordonnees_bancaires": _bank_details(session, doc, seller.name, view.bank_iban, view.bank_bic),
+        "lien_paiement": link,
+        "coordonnees_bancaires": bank,
     }
+    return values, _PaymentFacts(remaining, link_amount)
 
 
-def _payment_info_text(doc: Document, values: dict[str, str]) -> str:
+def _placeholder_values(session: Session, doc: Document, user: User | None,
+                        public_payment_base: str) -> dict[str, str]:
+    return _values_and_facts(session, doc, user, public_payment_base)[0]
+
+
+def _payment_info_text(doc: Document, values: dict[str, str], facts: _PaymentFacts) -> str:
+    """What "Joindre les informations de paiement" appends: on an invoice, what remains to
+    pay net of received and in-flight payments (a running direct debit is never asked
+    again), then a way to pay it (online link, else bank details); when nothing remains,
+    only says so."""
     if doc.kind == DocumentKind.AVOIR.value:
         return ""
+    remaining = facts.remaining
+    if remaining is not None:
+        nothing = nothing_to_pay_message(remaining)
+        if nothing:
+            return nothing
+    how = ""
     if values["lien_paiement"]:
-        return f"Pour régler en ligne, en toute sécurité :\n{values['lien_paiement']}"
-    if values["coordonnees_bancaires"]:
+        amount = ""
+        if remaining is not None and facts.link_amount is not None and facts.link_amount != remaining.to_pay:
+            amount = f" {format_eur(facts.link_amount)}"
+        how = f"Pour régler{amount} en ligne, en toute sécurité :\n{values['lien_paiement']}"
+    elif values["coordonnees_bancaires"]:
         reference = (f"\nRéférence à indiquer dans le libellé du virement : {values['document_numero']}"
                      if doc.number else "")
-        return f"Pour régler par virement :\n{values['coordonnees_bancaires']}{reference}"
-    return ""
+        how = f"Pour régler par virement :\n{values['coordonnees_bancaires']}{reference}"
+    if not how:
+        return ""
+    if remaining is None:
+        return how
+    lines = [f"Montant restant à régler : {format_eur(remaining.to_pay)}."]
+    note = in_flight_note(remaining)
+    if note:
+        lines.append(note)
+    return "\n".join(lines) + "\n" + how
 
 
 def _recipient_emails(contacts) -> list[str]:
@@ -182,7 +242,7 @@ def compose_defaults(session: Session, doc_id: int, template_id: int | None = No
     as {lien_paiement} when no Mollie request is pending."""
     doc = documents.get_document(session, doc_id)
     signed_in = user_of(session, user) if user is not None else None
-    values = _placeholder_values(session, doc, signed_in, public_payment_base)
+    values, facts = _values_and_facts(session, doc, signed_in, public_payment_base)
     subject = body = ""
     if template_id:
         template = get_template(session, template_id)
@@ -192,7 +252,7 @@ def compose_defaults(session: Session, doc_id: int, template_id: int | None = No
     rubrique_name = _RUBRIQUE_FOR_KIND.get(doc.kind)
     rubrique_id = (session.exec(select(EmailRubrique.id).where(EmailRubrique.name == rubrique_name)).first()
                    if rubrique_name else None)
-    payment_text = _payment_info_text(doc, values)
+    payment_text = _payment_info_text(doc, values, facts)
     return ComposeDefaults(
         to=", ".join(_recipient_emails(documents.document_contacts(session, doc_id))),
         cc="", subject=subject, body=body,
@@ -274,8 +334,8 @@ def queue_email(session: Session, user: User | int, req: SendRequest) -> int:
     to, cc, files = _check_request(session, req)
     body = (req.body or "").replace("\r\n", "\n")
     if req.include_payment_info:
-        values = _placeholder_values(session, doc, author, "")
-        info = _payment_info_text(doc, values)
+        values, facts = _values_and_facts(session, doc, author, "")
+        info = _payment_info_text(doc, values, facts)
         if not info:
             raise DomainError("Aucune information de paiement pour ce document : ni demande de paiement "
                               "Mollie en cours, ni coordonnées bancaires (Admin ERP).",

@@ -39,7 +39,8 @@ from simple_erp.config import get_settings
 from simple_erp.domain.contact_rules import compact, missing_mandate_fields, validate_sepa_fields
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.domain.mollie_status import UnknownMollieStatus
-from simple_erp.domain.payment_rules import PaymentStatus, TransitionError, amount_due
+from simple_erp.domain.payment_rules import PaymentStatus, TransitionError
+from simple_erp.domain.remaining_due import nothing_to_pay_message
 from simple_erp.models.company import Company
 from simple_erp.models.contact import Contact
 from simple_erp.models.document import Document
@@ -333,18 +334,22 @@ def _online_candidate(session_factory: SessionFactory, token: str) -> tuple[int,
         if doc is None:
             raise PublicInvoiceNotFound(INVOICE_NOT_FOUND)
         payments.lock_document(session, doc.id)  # two clicks at once: one request
-        due = amount_due(doc.total_ttc, payments.document_received(session, doc.id))
-        if due <= 0:
+        remaining = payments.remaining_to_pay(session, doc.id)
+        if remaining.due <= 0:
             raise DomainError(ALREADY_PAID)
+        if remaining.to_pay <= 0:  # a running direct debit (or card authorisation) covers the rest
+            raise DomainError(nothing_to_pay_message(remaining))
         method_id = card_method_id(session, doc.company_id)
         if method_id is None:
             raise DomainError(ONLINE_UNAVAILABLE)
-        pending = [p for p in mollie_payments_of(session, doc.id, card_only=True) if p.status == _S.PENDING.value]
+        pending = [p for p in mollie_payments_of(session, doc.id, card_only=True)
+                   if p.status == _S.PENDING.value and p.amount <= remaining.to_pay]
         if pending:
             return pending[0].id, pending[0].provider_payment_id or "", pending[0].checkout_url
         # allow_overpay only lets it past other pending requests (e.g. a cheque announced):
-        # the amount is what remains due, so it is never recorded as a trop-perçu.
-        payment = payments.request_payment(session, doc.id, method_id, due, None, clock.today(), allow_overpay=True)
+        # the amount is what remains to pay, so it is never recorded as a trop-perçu.
+        payment = payments.request_payment(session, doc.id, method_id, remaining.to_pay, None, clock.today(),
+                                           allow_overpay=True)
         return payment.id, "", ""
 
 

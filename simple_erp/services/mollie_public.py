@@ -17,7 +17,8 @@ from sqlmodel import Session, select
 from simple_erp.domain.documents import DocumentKind, DocumentStatus
 from simple_erp.domain.errors import DomainError
 from simple_erp.domain.money import format_date_fr, format_eur
-from simple_erp.domain.payment_rules import PaymentStatus, amount_due
+from simple_erp.domain.payment_rules import PaymentStatus
+from simple_erp.domain.remaining_due import in_flight_note, nothing_to_pay_message
 from simple_erp.models.company import Company
 from simple_erp.models.document import Document, DocumentFile
 from simple_erp.models.payment import Payment
@@ -45,10 +46,13 @@ class PublicInvoice:
     issue_date: str  # "28/11/2026"
     due_date: str  # "28/12/2026" or ""
     total_ttc: str  # "1 234,56 €"
-    amount_due: str
-    paid: bool  # nothing left to pay: "Facture réglée"
-    online_payment: bool  # "Payer par carte bancaire" can be offered
-    last_status: str  # "paye" | "en_cours" | "echoue" | "" (latest Mollie payment)
+    amount_due: str  # what remains to pay, net of received and in-flight payments
+    paid: bool  # the invoice has received its total: "Facture réglée"
+    online_payment: bool  # "Payer par carte bancaire" can be offered (for ``amount_due``)
+    last_status: str  # "paye" | "en_cours" | "echoue" | "" (the newest Mollie card payment)
+    nothing_to_pay: str = ""  # e.g. « Aucun montant restant à régler : un prélèvement … est en cours. »
+    in_flight_note: str = ""  # money on its way that is not to be paid again
+    last_amount: str = ""  # the newest card payment's amount ("" when none)
     pdf_url_path: str = ""  # filled by the page (signed download link)
     has_pdf: bool = False
     latest_pdf_id: int | None = None
@@ -122,9 +126,9 @@ def public_invoice(session: Session, token: str) -> PublicInvoice | None:
     logo = ""
     if view.logo_png_or_jpeg and view.logo_mime:
         logo = f"data:{view.logo_mime};base64,{base64.b64encode(view.logo_png_or_jpeg).decode()}"
-    due = amount_due(doc.total_ttc, payments.document_received(session, doc.id))
-    paid = doc.total_ttc > 0 and due <= 0
-    latest = next(iter(mollie_payments_of(session, doc.id)), None)
+    remaining = payments.remaining_to_pay(session, doc.id)
+    paid = doc.total_ttc > 0 and remaining.due <= 0
+    latest = next(iter(mollie_payments_of(session, doc.id, card_only=True)), None)
     pdf_id = session.exec(
         select(DocumentFile.id).where(DocumentFile.document_id == doc.id, DocumentFile.origin == "pdf")
         .order_by(DocumentFile.created_at.desc(), DocumentFile.id.desc()).limit(1)
@@ -132,23 +136,26 @@ def public_invoice(session: Session, token: str) -> PublicInvoice | None:
     return PublicInvoice(
         doc_id=doc.id, company_name=view.seller.name, logo_data_uri=logo, number=doc.number or "",
         issue_date=format_date_fr(doc.issue_date), due_date=format_date_fr(doc.due_date) if doc.due_date else "",
-        total_ttc=format_eur(doc.total_ttc), amount_due=format_eur(due), paid=paid,
-        online_payment=not paid and due > 0 and card_method_id(session, doc.company_id) is not None,
-        last_status="paye" if paid else (_bucket(latest.status) if latest else ""),
+        total_ttc=format_eur(doc.total_ttc), amount_due=format_eur(remaining.to_pay), paid=paid,
+        online_payment=remaining.to_pay > 0 and card_method_id(session, doc.company_id) is not None,
+        last_status=_bucket(latest.status) if latest else ("paye" if paid else ""),
+        nothing_to_pay=nothing_to_pay_message(remaining) if doc.total_ttc > 0 else "",
+        in_flight_note=in_flight_note(remaining),
+        last_amount=format_eur(latest.amount) if latest else "",
         has_pdf=pdf_id is not None, latest_pdf_id=pdf_id,
     )
 
 
 def refresh_public_status(session_factory: SessionFactory, token: str,
                           min_interval: timedelta = timedelta(seconds=5)) -> str:
-    """For the return page: fetch the invoice's latest in-flight Mollie payment again (at
+    """For the return page: fetch the invoice's newest Mollie card payment again when in flight (at
     most every ``min_interval``) in case its webhook is late or cannot reach us, and
     return the new ``last_status``. Mollie unreachable is not an error here."""
     with session_factory() as session:
         doc = document_by_token(session, token)
         if doc is None:
             raise PublicInvoiceNotFound(INVOICE_NOT_FOUND)
-        latest = next(iter(mollie_payments_of(session, doc.id)), None)
+        latest = next(iter(mollie_payments_of(session, doc.id, card_only=True)), None)
         provider_id = None
         if latest is not None and latest.provider_payment_id and latest.status in IN_FLIGHT:
             if latest.last_synced_at is None or latest.last_synced_at <= utcnow() - min_interval:

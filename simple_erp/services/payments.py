@@ -78,6 +78,12 @@ from simple_erp.services.payment_setup import (  # noqa: F401 - part of this mod
     save_payment_type,
     save_preferences,
 )
+from simple_erp.services.payment_due import (  # noqa: F401 - part of this module's API
+    DIRECT_DEBIT_TYPE_CODE,
+    direct_debit_method_ids,
+    remaining_of,
+    remaining_to_pay,
+)
 from simple_erp.services.payment_status import (  # noqa: F401 - part of this module's API
     PROVIDER_MANUAL,
     PROVIDER_MOLLIE,
@@ -217,6 +223,8 @@ class PaymentBlock:
     invoice_status: InvoicePaymentStatus
     invoice_status_label: str
     rows: list[PaymentRow] = field(default_factory=list)  # newest first
+    to_pay: Decimal = ZERO  # what the customer still has to pay: due − money in flight (debits…), ≥ 0
+    fully_requested: bool = False  # something is due, but requests already cover all of it
 
 
 def _not_applicable_reason(doc: Document) -> str:
@@ -267,9 +275,10 @@ def payment_block(session: Session, doc_id: int, today: date) -> PaymentBlock:
         raise DomainError("Ce document n'existe pas.")
     enabled = get_preferences(session).simple_paiement_enabled
     payments = _document_payments(session, doc_id)
-    received, pending = _received(payments), _in_flight(payments)
+    remaining = remaining_of(session, doc.total_ttc, payments)
+    received, pending = remaining.received, remaining.in_flight + remaining.awaiting_payer
     reason = _not_applicable_reason(doc)
-    due = amount_due(doc.total_ttc, received)
+    due = remaining.due
     invoice_status = invoice_payment_status(doc.total_ttc, received, doc.due_date, today)
     labels = _method_labels(session, {p.method_id for p in payments})
     newest_first = sorted(payments, key=lambda p: (p.requested_at, p.id), reverse=True)
@@ -281,7 +290,9 @@ def payment_block(session: Session, doc_id: int, today: date) -> PaymentBlock:
         received=received,
         pending=pending,
         amount_due=due,
-        default_amount=max(due - pending, ZERO),
+        default_amount=remaining.unrequested,
+        to_pay=remaining.to_pay,
+        fully_requested=due > 0 and remaining.unrequested <= 0,
         invoice_status=invoice_status,
         invoice_status_label=INVOICE_STATUS_LABELS[invoice_status],
         rows=[_row(p, labels.get(p.method_id, ""), enabled and not reason) for p in newest_first],

@@ -261,7 +261,9 @@ def test_payment_info_prefers_mollie_then_the_manual_requests_account(session_fa
     tid = template_id(session_factory, "Factures", "Facture avec lien de paiement")
     with session_factory() as session:
         defaults = emails.compose_defaults(session, world["doc"], tid)
-    assert defaults.payment_info_text == "Pour régler en ligne, en toute sécurité :\nhttps://mollie.example/checkout/tr_test1"
+    assert defaults.payment_info_text == ("Montant restant à régler : 100,00\u00a0€.\n"
+                                          "Pour régler 60,00\u00a0€ en ligne, en toute sécurité :\n"
+                                          "https://mollie.example/checkout/tr_test1")
     assert "https://mollie.example/checkout/tr_test1" in defaults.body
 
 
@@ -344,7 +346,8 @@ def test_payment_info_is_appended_once(session_factory, world, api):
     message_id, status = emails.queue_and_send(session_factory, world["user"], request(world, include_payment_info=True))
     assert status == "envoye"
     body = message(session_factory, message_id).body_text
-    assert body.startswith("Bonjour,\nVeuillez trouver votre facture.\n\nPour régler par virement :\n")
+    assert body.startswith("Bonjour,\nVeuillez trouver votre facture.\n\nMontant restant à régler : 100,00\u00a0€.\n"
+                           "Pour régler par virement :\n")
     assert "IBAN : FR76 3000 6000 0112 3456 7890 189" in body and "BIC : AGRIFRPP" in body
     tid = template_id(session_factory, "Factures", "Facture avec coordonnées bancaires")
     with session_factory() as session:
