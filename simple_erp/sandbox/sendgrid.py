@@ -25,9 +25,10 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
 
 import httpx
 import uvicorn
@@ -305,7 +306,7 @@ async def mail_send(request: Request) -> Response:
         message_id, sender["email"].strip(), sender.get("name") or "", tuple(parsed["to"]),
         tuple(parsed["cc"]), tuple(parsed["bcc"]), parsed["subject"],
         blocks.get("text/plain", ""), blocks.get("text/html", ""), tuple(parsed["attachments"]),
-        datetime.now().astimezone(), body))
+        datetime.now(timezone.utc), body))
     return Response(status_code=202, headers={"X-Message-Id": message_id})
 
 
@@ -422,8 +423,12 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
         "Cache-Control": "no-store"})
 
 
+PARIS = ZoneInfo("Europe/Paris")  # the app shows Paris time: so does its test inbox
+
+
 def _when(message: StoredMessage) -> str:
-    return message.received_at.strftime("%d/%m/%Y %H:%M:%S")
+    """When the sandbox received it, in Paris time (as the app shows times)."""
+    return message.received_at.astimezone(PARIS).strftime("%d/%m/%Y %H:%M:%S")
 
 
 async def inbox(request: Request) -> Response:
@@ -432,7 +437,7 @@ async def inbox(request: Request) -> Response:
         f'<tr><td>{_when(m)}</td><td>{e(m.from_email)}</td><td>{e(", ".join(m.to))}</td>'
         f'<td><a href="/messages/{quote(m.message_id)}">{e(m.subject) or "(sans objet)"}</a></td>'
         f"<td>{len(m.attachments) or ''}</td></tr>" for m in messages)
-    table = ("<table><thead><tr><th>Date</th><th>De</th><th>À</th><th>Objet</th><th>PJ</th></tr>"
+    table = ("<table><thead><tr><th>Date (heure de Paris)</th><th>De</th><th>À</th><th>Objet</th><th>PJ</th></tr>"
              f"</thead><tbody>{rows}</tbody></table>")
     return _page("Boîte de réception de test", (
         f"<p>{len(messages)} message(s) reçu(s), du plus récent au plus ancien ; rien n'est "
@@ -446,7 +451,7 @@ async def message_page(request: Request) -> Response:
         return _page("Message introuvable", _BACK, 404)
     sender = f"{e(m.from_name)} &lt;{e(m.from_email)}&gt;" if m.from_name else e(m.from_email)
     meta = [("De", sender), ("À", e(", ".join(m.to))), ("Cc", e(", ".join(m.cc))),
-            ("Cci", e(", ".join(m.bcc))), ("Objet", e(m.subject)), ("Reçu le", _when(m)),
+            ("Cci", e(", ".join(m.bcc))), ("Objet", e(m.subject)), ("Reçu le (heure de Paris)", _when(m)),
             ("X-Message-Id", f"<code>{e(m.message_id)}</code>")]
     body = (_BACK + '<table class="meta">' + "".join(
         f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in meta if v) + "</table>"
