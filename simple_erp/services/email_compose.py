@@ -140,7 +140,8 @@ class _PaymentFacts:
 
 def _remaining(session: Session, doc: Document) -> RemainingDue | None:
     """What remains to pay on a finalised invoice, net of received and in-flight payments."""
-    if doc.kind != DocumentKind.FACTURE.value or doc.status != DocumentStatus.FINAL.value:
+    if (doc.kind != DocumentKind.FACTURE.value or doc.status != DocumentStatus.FINAL.value
+            or doc.total_ttc <= 0):
         return None
     return payments.remaining_to_pay(session, doc.id)
 
