@@ -9,10 +9,9 @@ from datetime import date, datetime, timezone
 
 import reflex as rx
 
-from simple_erp.components.forms import labelled
 from simple_erp.db import session_scope
 from simple_erp.domain.errors import DomainError
-from simple_erp.domain.money import format_decimal_fr, parse_amount
+from simple_erp.domain.money import format_decimal_fr, format_eur, parse_amount
 from simple_erp.domain.payment_rules import OverpaymentError
 from simple_erp.services import clock, mollie_payments, payments
 from simple_erp.state.auth import SESSION_EXPIRED
@@ -22,6 +21,33 @@ _SELECT = "rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface"
 STATUS_COLORS = {"recu": "green", "en_attente": "amber", "prelevement_en_cours": "amber", "annule": "gray",
                  "echoue": "red", "expire": "gray", "rembourse": "gray", "retrofacture": "red"}
 INVOICE_COLORS = {"payee": "green", "partiellement_payee": "amber", "en_retard": "red", "non_payee": "gray"}
+SEPA_CODE = payments.DIRECT_DEBIT_TYPE_CODE
+FULLY_REQUESTED = "Tout le montant dû est déjà demandé : aucune nouvelle demande à faire."
+NOTHING_DUE = "Facture réglée : aucun montant à demander."
+
+
+def _amount_label(raw: str) -> str:
+    """« 600,00 € » for what was typed (the app's French money format); as typed when invalid."""
+    try:
+        return format_eur(parse_amount(raw))
+    except DomainError:
+        return f"{raw.strip()}\u00a0€"
+
+
+def _mandate_words(session, doc_id: int) -> str:
+    """« RUM-… de Client SA » for the SEPA confirmation; "" when no usable mandate."""
+    try:
+        contact = mollie_payments.check_direct_debit_allowed(session, doc_id)
+    except DomainError:
+        return ""
+    name = contact.display_name or ""
+    return f"{contact.rum} de {name}" if name else (contact.rum or "")
+
+
+def _labelled(label: str, control_id, control: rx.Component) -> rx.Component:
+    """A visible label tied to its control (``html_for`` = the control's ``id``)."""
+    return rx.vstack(rx.el.label(label, html_for=control_id, class_name="rt-Text rt-r-size-2 rt-r-weight-medium"),
+                     control, spacing="1")
 
 
 def _store_request(doc_id: int, method_id: int, amount, user_id: int) -> int:
@@ -39,6 +65,10 @@ class PaymentBlockMixin(rx.State, mixin=True):
     pay_methods: list[list[str]] = []
     pay_method_id: str = ""
     pay_method_is_mollie: bool = False
+    pay_method_is_sepa: bool = False
+    pay_mandate: str = ""  # « RUM-… de Client SA » (SEPA confirmation), "" when none usable
+    pay_amount_label: str = ""  # « 600,00 € »: pay_amount in the app's money format
+    pay_form_note: str = ""  # why no new request is proposed (all requested, or paid)
     mollie_confirm_open: bool = False
     mollie_busy: bool = False
     public_url: str = ""  # the customer's payment page, when online payment is possible
@@ -59,11 +89,17 @@ class PaymentBlockMixin(rx.State, mixin=True):
         self.pay_due = format_decimal_fr(block.amount_due) + "\u00a0€"
         self.pay_received = format_decimal_fr(block.received) + "\u00a0€"
         methods = payments.list_methods(session, active_only=True)
-        self.pay_methods = [[str(m.id), m.label, "1" if m.is_mollie else ""] for m in methods]
+        self.pay_methods = [[str(m.id), m.label, "1" if m.is_mollie else "",
+                             "1" if m.is_mollie and m.type_code == SEPA_CODE else ""] for m in methods]
         if self.pay_method_id not in {m[0] for m in self.pay_methods}:
             self.pay_method_id = self.pay_methods[0][0] if self.pay_methods else ""
-        self.pay_method_is_mollie = any(m[0] == self.pay_method_id and m[2] == "1" for m in self.pay_methods)
+        self._method_flags()
         self.pay_amount = format_decimal_fr(block.default_amount)
+        self.pay_amount_label = _amount_label(self.pay_amount)
+        self.pay_form_note = (NOTHING_DUE if block.applicable and block.amount_due <= 0
+                              else FULLY_REQUESTED if block.fully_requested else "")
+        self.pay_mandate = (_mandate_words(session, self.doc_id)
+                            if block.applicable and any(m[3] == "1" for m in self.pay_methods) else "")
         self.pay_rows = [
             {"id": str(r.id), "method": r.method_label, "amount": r.amount, "status": r.status,
              "status_label": r.status_label, "requested_at": r.requested_at, "received_on": r.received_on,
@@ -85,10 +121,15 @@ class PaymentBlockMixin(rx.State, mixin=True):
             self._reload(session)
         return rx.toast.success(message)
 
+    def _method_flags(self) -> None:
+        chosen = next((m for m in self.pay_methods if m[0] == self.pay_method_id), None)
+        self.pay_method_is_mollie = bool(chosen and chosen[2] == "1")
+        self.pay_method_is_sepa = bool(chosen and chosen[3] == "1")
+
     @rx.event
     def set_pay_method(self, value: str):
         self.pay_method_id = value
-        self.pay_method_is_mollie = any(m[0] == value and m[2] == "1" for m in self.pay_methods)
+        self._method_flags()
 
     @rx.event
     def set_mollie_confirm_open(self, value: bool):
@@ -104,6 +145,7 @@ class PaymentBlockMixin(rx.State, mixin=True):
                 yield rx.toast.error(SESSION_EXPIRED)
                 return
             doc_id, method_id, raw_amount = self.doc_id, int(self.pay_method_id or 0), self.pay_amount
+            is_sepa, mandate = self.pay_method_is_sepa, self.pay_mandate
             self.mollie_busy = True
         try:
             amount = parse_amount(raw_amount)
@@ -120,7 +162,11 @@ class PaymentBlockMixin(rx.State, mixin=True):
             self.mollie_busy = False
             with session_scope() as session:
                 self._reload(session)
-        yield rx.toast.success("Demande de paiement Mollie créée : le lien de paiement est prêt.")
+        if is_sepa:  # a direct debit: no link, the money is taken from the mandate
+            on = f" sur le mandat {mandate}" if mandate else ""
+            yield rx.toast.success(f"Prélèvement SEPA demandé : {format_eur(amount)}{on}.")
+        else:
+            yield rx.toast.success("Demande de paiement Mollie créée : le lien de paiement est prêt.")
 
     @rx.event(background=True)
     async def retry_mollie(self, payment_id: str):
@@ -159,6 +205,7 @@ class PaymentBlockMixin(rx.State, mixin=True):
     @rx.event
     def set_pay_amount(self, value: str):
         self.pay_amount = value
+        self.pay_amount_label = _amount_label(value)
 
     @rx.event
     def set_receive_date(self, payment_id: str, value: str):
@@ -223,9 +270,9 @@ class PaymentBlockMixin(rx.State, mixin=True):
 
 def _reception(state, row: rx.Var) -> rx.Component:
     return rx.cond(row["can_receive"] == "1", rx.hstack(
-        labelled("Date de réception du paiement", rx.input(
+        _labelled("Date de réception du paiement", "receive-date-" + row["id"], rx.input(
             type="date", value=state.receive_dates.get(row["id"], ""), size="1", class_name="receive-date",
-            on_change=lambda v: state.set_receive_date(row["id"], v))),
+            id="receive-date-" + row["id"], on_change=lambda v: state.set_receive_date(row["id"], v))),
         rx.alert_dialog.root(
             rx.alert_dialog.trigger(rx.button("Enregistrer", size="1", class_name="receive-save")),
             rx.alert_dialog.content(
@@ -268,19 +315,27 @@ def payment_block(state) -> rx.Component:
         width="100%", size="1",
     )
     request_form = rx.flex(
-        labelled("Moyen de paiement", rx.el.select(
+        _labelled("Moyen de paiement", "pay-method", rx.el.select(
             rx.foreach(state.pay_methods, lambda m: rx.el.option(m[1], value=m[0])),
             value=state.pay_method_id, on_change=state.set_pay_method, id="pay-method",
             class_name=_SELECT, style={"padding": "0 8px", "min_width": "16em"})),
-        labelled("Montant (€)", rx.input(value=state.pay_amount, on_change=state.set_pay_amount, id="pay-amount", width="9em")),
+        _labelled("Montant (€)", "pay-amount",
+                  rx.input(value=state.pay_amount, on_change=state.set_pay_amount, id="pay-amount", width="9em")),
         rx.cond(
             state.pay_method_is_mollie,
             rx.alert_dialog.root(
                 rx.alert_dialog.trigger(rx.button("Enregistrer", id="pay-request", loading=state.mollie_busy)),
                 rx.alert_dialog.content(
                     rx.alert_dialog.title("Envoyer la demande de paiement via Mollie ?"),
-                    rx.alert_dialog.description("Un paiement de " + state.pay_amount + " € sera créé chez Mollie ; "
-                                                "son lien sera joint à l'email envoyé au client."),
+                    rx.alert_dialog.description(rx.cond(
+                        state.pay_method_is_sepa,
+                        rx.cond(state.pay_mandate != "",
+                                "Le prélèvement de " + state.pay_amount_label + " sera demandé à Mollie sur le mandat "
+                                + state.pay_mandate + " : le compte du client sera débité, sans lien de paiement.",
+                                "Le prélèvement de " + state.pay_amount_label + " sera demandé à Mollie sur le mandat "
+                                "SEPA du contact de la facture : le compte du client sera débité, sans lien de paiement."),
+                        "Un paiement par carte de " + state.pay_amount_label + " sera créé chez Mollie ; son lien de "
+                        "paiement pourra être joint à l'email envoyé au client."), id="mollie-confirm-text"),
                     rx.flex(rx.alert_dialog.cancel(rx.button("Annuler", variant="soft", color_scheme="gray")),
                             rx.alert_dialog.action(rx.button("OK", on_click=state.request_mollie_payment)),
                             spacing="3", justify="end"),
@@ -307,9 +362,11 @@ def payment_block(state) -> rx.Component:
             align="center", wrap="wrap",
         )),
         rx.cond(state.pay_applicable,
-                rx.cond(state.pay_methods.length() > 0, request_form,
-                        rx.text("Aucun moyen de paiement actif : créez-en un dans Admin ERP → 12. Moyens de paiement.",
-                                size="2", color="gray")),
+                rx.cond(state.pay_form_note != "",
+                        rx.text(state.pay_form_note, size="2", color="gray", id="pay-form-note"),
+                        rx.cond(state.pay_methods.length() > 0, request_form,
+                                rx.text("Aucun moyen de paiement actif : créez-en un dans Admin ERP → "
+                                        "12. Moyens de paiement.", size="2", color="gray"))),
                 rx.text(state.pay_reason, size="2", color="gray")),
         rx.cond(state.overpay_message != "", rx.callout(rx.vstack(
             rx.text(state.overpay_message),
