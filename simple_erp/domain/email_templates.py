@@ -25,7 +25,7 @@ PLACEHOLDERS: dict[str, str] = {
     "document_echeance": "Date d'échéance (jj/mm/aaaa)",
     "document_total_ht": "Total HT",
     "document_total_ttc": "Total TTC",
-    "document_reste_du": "Montant restant dû (total TTC moins les paiements reçus)",
+    "document_reste_du": "Montant restant à régler (total TTC moins les paiements reçus et les prélèvements en cours)",
     "societe_nom": "Nom de votre société",
     "societe_email": "Adresse email de votre société",
     "societe_telephone": "Téléphone de votre société",
