@@ -7,6 +7,7 @@ import reflex as rx
 from simple_erp import migrate
 from simple_erp.api.app import api
 from simple_erp.api.webhooks import reconcile_loop
+from simple_erp.components import connection
 from simple_erp.pages.admin_crm import AdminCrmState, admin_crm_page
 from simple_erp.pages.admin_email import EmailAdminState
 from simple_erp.pages.admin_erp import AdminErpState, admin_erp_page
@@ -40,7 +41,9 @@ def index() -> rx.Component:
 app = rx.App(
     api_transformer=api,
     head_components=[rx.el.meta(name="viewport", content="width=device-width, initial-scale=1")],
+    html_lang="fr",  # <html lang="fr">: French screen reading, date inputs as jj/mm/aaaa
 )
+connection.install(app)  # the connection-lost notice in French
 live.install(app)  # committed changes are pushed to every open screen showing them
 app.register_lifespan_task(reconcile_loop)  # a missed Mollie webhook never leaves an invoice unpaid
 app.add_page(index, route="/", title="Simple ERP", on_load=IndexState.route)

@@ -9,13 +9,23 @@ from simple_erp.state.auth import AuthState
 MENU = [
     ("Contacts", "/contacts"),
     ("Simple ERP", "/erp"),
+    ("Encaissements", "/encaissements"),
     ("Admin ERP", "/admin-erp"),
     ("Admin CRM", "/admin-crm"),
 ]
 
 
 def _menu_link(label: str, href: str) -> rx.Component:
-    return rx.link(label, href=href, weight="medium", size="3", underline="none", color_scheme="gray", high_contrast=True)
+    """The current page's item is in the accent colour, bold and underlined (aria-current="page")."""
+    path = rx.State.router.url.path.to(str)
+    active = (path == href) | path.startswith(href + "/")
+    return rx.link(
+        label, href=href, size="3", high_contrast=True,
+        weight=rx.cond(active, "bold", "medium"),
+        underline=rx.cond(active, "always", "hover"),
+        color=rx.cond(active, "var(--accent-11)", "var(--gray-12)"),
+        aria_current=rx.cond(active, "page", "false"),
+    )
 
 
 def _user_menu() -> rx.Component:
@@ -34,7 +44,10 @@ def _user_menu() -> rx.Component:
 def top_bar() -> rx.Component:
     return rx.flex(
         rx.link(rx.heading("Simple ERP", size="5"), href="/contacts", underline="none"),
-        rx.flex(*[_menu_link(label, href) for label, href in MENU], spacing="4", wrap="wrap", align="center"),
+        rx.el.nav(
+            rx.flex(*[_menu_link(label, href) for label, href in MENU], spacing="4", wrap="wrap", align="center"),
+            aria_label="Menu principal",
+        ),
         rx.spacer(),
         _user_menu(),
         align="center",
@@ -75,4 +88,17 @@ def centered_card(*children: rx.Component) -> rx.Component:
         rx.card(rx.vstack(*children, spacing="4", width="100%"), width="100%", max_width="420px"),
         min_height="100vh",
         padding="1em",
+    )
+
+
+def empty_state(message, *actions: rx.Component, id: str | None = None) -> rx.Component:
+    """What an empty list shows: why it is empty and what to do next (the button to do it)."""
+    return rx.card(
+        rx.flex(
+            rx.icon("inbox", size=20, color="var(--gray-9)"),
+            rx.text(message, size="2", color="gray"),
+            *actions,
+            spacing="3", align="center", wrap="wrap",
+        ),
+        id=id, class_name="empty-state", width="100%", margin_top="1em",
     )

@@ -62,7 +62,7 @@ def admin_crm_page() -> rx.Component:
         rx.tabs.root(
             rx.tabs.list(rx.tabs.trigger("1. Utilisateurs", value="users"),
                          rx.tabs.trigger("13. Paramètres", value="parametres"),
-                         rx.tabs.trigger("14. Modèles d'email", value="modeles"), wrap="wrap"),
+                         rx.tabs.trigger("14. Modèles d'email", value="modeles"), flex_wrap="wrap"),
             rx.tabs.content(rx.box(settings_tab(), padding_top="1em"), value="parametres"),
             rx.tabs.content(rx.box(templates_tab(), padding_top="1em"), value="modeles"),
             rx.tabs.content(
@@ -87,7 +87,7 @@ def admin_crm_page() -> rx.Component:
                                     labelled("Nom complet", rx.input(name="full_name", id="new-user-full_name", width="100%"), _error("full_name")),
                                     labelled("Email", rx.input(name="email", id="new-user-email", type="email", width="100%"), _error("email")),
                                     labelled("Mot de passe", rx.input(name="password", id="new-user-password", type="password", width="100%"), _error("password"), hint="Au moins 10 caractères."),
-                                    rx.hstack(rx.checkbox(name="is_admin"), rx.text("Administrateur", size="2")),
+                                    rx.checkbox("Administrateur", name="is_admin", id="new-user-is-admin"),
                                     rx.button("Enregistrer", type="submit"),
                                     spacing="3",
                                 ),

@@ -8,6 +8,7 @@ import asyncio
 import reflex as rx
 
 from simple_erp.components.forms import labelled
+from simple_erp.components.layout import empty_state
 from simple_erp.db import session_scope
 from simple_erp.domain.email_templates import PLACEHOLDERS, preview
 from simple_erp.domain.errors import DomainError, ValidationErrors
@@ -202,8 +203,10 @@ def templates_tab() -> rx.Component:
     return rx.vstack(
         rx.flex(
             rx.el.select(rx.foreach(S.rubriques, lambda r: rx.el.option(r[1], value=r[0])), value=S.rubrique_id,
-                         on_change=S.select_rubrique, id="rubrique-select", class_name=_SELECT, style={"padding": "0 8px"}),
-            rx.input(placeholder="Nouvelle rubrique", value=S.new_rubrique, on_change=S.set_new_rubrique, width="14em"),
+                         on_change=S.select_rubrique, id="rubrique-select", aria_label="Rubrique",
+                         class_name=_SELECT, style={"padding": "0 8px"}),
+            rx.input(placeholder="Nouvelle rubrique", value=S.new_rubrique, on_change=S.set_new_rubrique, width="14em",
+                     id="new-rubrique", aria_label="Nom de la nouvelle rubrique"),
             rx.button("Ajouter", variant="soft", on_click=S.add_rubrique),
             rx.spacer(),
             rx.button(rx.icon("plus", size=14), "Nouveau modèle", on_click=S.edit_template("new")),
@@ -218,6 +221,12 @@ def templates_tab() -> rx.Component:
             ))),
             width="100%", variant="surface",
         ),
+        rx.cond(S.templates.length() == 0, empty_state(
+            "Aucun modèle d'email dans cette rubrique pour l'instant. Un modèle préremplit le sujet et le texte "
+            "des emails envoyés depuis un document.",
+            rx.button(rx.icon("plus", size=14), "Créer un modèle", variant="soft", on_click=S.edit_template("new")),
+            id="templates-empty",
+        )),
         rx.cond(S.template.length() > 0, rx.grid(
             rx.card(rx.vstack(
                 _tfield("name", "Nom"), _tfield("subject", "Sujet"),

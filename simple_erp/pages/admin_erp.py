@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from simple_erp.components.forms import labelled
-from simple_erp.components.layout import staff_page
+from simple_erp.components.forms import file_upload, labelled
+from simple_erp.components.layout import empty_state, staff_page
 from simple_erp.db import session_scope
 from simple_erp.domain.documents import KIND_LABELS, PAYMENT_TERMS_LABELS, DocumentKind
 from simple_erp.domain.errors import DomainError, ValidationErrors
@@ -332,7 +332,8 @@ def company_tab() -> rx.Component:
                             on_change=lambda v: AdminErpState.set_company_field("is_default", v)),
             ),
             rx.hstack(
-                rx.upload(
+                file_upload(
+                    "Logo de la société (PNG ou JPEG)",
                     rx.button("Choisir un logo (PNG ou JPEG)", variant="soft", type="button"),
                     id="logo-upload", accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"]},
                     max_files=1, on_drop=AdminErpState.upload_logo(rx.upload_files(upload_id="logo-upload")),
@@ -411,6 +412,11 @@ def products_tab() -> rx.Component:
             ))),
             width="100%", variant="surface",
         ),
+        rx.cond(AdminErpState.products.length() == 0, empty_state(
+            "Aucun produit pour l'instant. Un produit préremplit la désignation, le prix et la TVA des lignes de vos documents.",
+            rx.button(rx.icon("plus", size=14), "Créer un produit", variant="soft", on_click=AdminErpState.edit_product("new")),
+            id="products-empty",
+        )),
         spacing="3", width="100%",
     )
 
@@ -441,6 +447,11 @@ def vat_tab() -> rx.Component:
             ))),
             width="100%", variant="surface",
         ),
+        rx.cond(AdminErpState.vat_rates.length() == 0, empty_state(
+            "Aucun taux de TVA pour l'instant. Ajoutez ceux que vous facturez (20 %, 10 %, 5,5 %…).",
+            rx.button(rx.icon("plus", size=14), "Créer un taux", variant="soft", on_click=AdminErpState.edit_vat("new")),
+            id="vat-empty",
+        )),
         spacing="3", width="100%",
     )
 
@@ -459,7 +470,7 @@ def admin_erp_page() -> rx.Component:
                     rx.tabs.trigger("11. Types de paiement", value="types"),
                     rx.tabs.trigger("12. Moyens de paiement", value="moyens"),
                 )),
-                wrap="wrap",
+                flex_wrap="wrap",
             ),
             rx.tabs.content(rx.box(company_tab(), padding_top="1em"), value="societe"),
             rx.tabs.content(rx.box(numbering_tab(), padding_top="1em"), value="numerotation"),

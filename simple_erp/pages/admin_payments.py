@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from simple_erp.components.forms import labelled
+from simple_erp.components.layout import empty_state
 from simple_erp.db import session_scope
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.services import payments
@@ -193,15 +194,18 @@ def _checkbox(label: str, checked, on_change, id: str) -> rx.Component:
     return rx.el.label(rx.hstack(rx.checkbox(checked=checked, on_change=on_change, id=id), rx.text(label), align="center"))
 
 
-def _table(headers: tuple[str, ...], rows, cells, edit) -> rx.Component:
-    return rx.table.root(
+def _table(headers: tuple[str, ...], rows, cells, edit, empty: str, create_label: str) -> rx.Component:
+    """The list, or when it is empty, what to do next and the button that does it."""
+    return rx.fragment(rx.table.root(
         rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers], rx.table.column_header_cell(""))),
         rx.table.body(rx.foreach(rows, lambda r: rx.table.row(
             *[rx.table.cell(r[c]) for c in cells],
             rx.table.cell(rx.button("Modifier", size="1", variant="ghost", on_click=edit(r["id"]))),
         ))),
         width="100%", variant="surface",
-    )
+    ), rx.cond(rows.length() == 0, empty_state(
+        empty, rx.button(rx.icon("plus", size=14), create_label, variant="soft", on_click=edit("new")),
+    )))
 
 
 def _buttons(save, close, save_id: str) -> rx.Component:
@@ -245,7 +249,9 @@ def accounts_tab() -> rx.Component:
             spacing="3", width="100%",
         ), width="100%")),
         _table(("Type de compte", "Désignation", "Numéro ou identifiant", "IBAN", "Actif"), S.accounts,
-               ("type", "name", "identifier", "iban", "active"), S.edit_account),
+               ("type", "name", "identifier", "iban", "active"), S.edit_account,
+               "Aucun compte pour l'instant. Un compte (banque, caisse, Mollie) reçoit les paiements de vos factures.",
+               "Créer un compte"),
         spacing="3", width="100%",
     )
 
@@ -260,7 +266,8 @@ def types_tab() -> rx.Component:
             _buttons(S.save_type, S.close_type, "type-save"),
             spacing="3", max_width="420px",
         ))),
-        _table(("Type de paiement", "Actif"), S.types, ("name", "active"), S.edit_type),
+        _table(("Type de paiement", "Actif"), S.types, ("name", "active"), S.edit_type,
+               "Aucun type de paiement pour l'instant (chèque, virement, espèces…).", "Créer un type de paiement"),
         spacing="3", width="100%",
     )
 
@@ -288,6 +295,8 @@ def methods_tab() -> rx.Component:
             spacing="3", width="100%",
         ), width="100%")),
         _table(("Moyen de paiement", "Type de paiement", "Compte", "Actif"), S.methods,
-               ("label", "type", "account", "active"), S.edit_method),
+               ("label", "type", "account", "active"), S.edit_method,
+               "Aucun moyen de paiement pour l'instant. Un moyen associe un type de paiement (chèque, virement…) "
+               "à un compte ; il apparaît ensuite dans le bloc « Paiement » des factures.", "Créer un moyen de paiement"),
         spacing="3", width="100%",
     )

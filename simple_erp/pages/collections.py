@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date
+from decimal import Decimal
 
 import reflex as rx
 
-from simple_erp.components.layout import staff_page
+from simple_erp.components.layout import empty_state, staff_page
 from simple_erp.db import session_scope
+from simple_erp.domain.money import format_decimal_fr
 from simple_erp.domain.payment_rules import STATUS_LABELS
 from simple_erp.services import payments
 from simple_erp.state import live
@@ -37,6 +39,7 @@ class CollectionsState(PaginationMixin, AuthState):
     accounts: list[list[str]] = []
     methods: list[list[str]] = []
     total: int = 0
+    total_label: str = ""
 
     def _fetch(self) -> None:
         if self.current_user() is None:
@@ -49,6 +52,11 @@ class CollectionsState(PaginationMixin, AuthState):
         self.rows = [dataclasses.asdict(r) for r in result.rows]
         self.totals = [[name, amount] for name, amount in result.totals_by_account]
         self.page, self.page_count, self.total = result.page, result.page_count, result.total
+        self.total_label = f"{format_decimal_fr(Decimal(result.total), 0)} paiement{'s' if result.total > 1 else ''}"
+
+    @rx.var
+    def filtered(self) -> bool:
+        return any(str(value).strip() for value in self.filters.values())
 
     @rx.event
     async def load(self):
@@ -81,10 +89,10 @@ class CollectionsState(PaginationMixin, AuthState):
 S = CollectionsState
 
 
-def _choice(rows, key: str, empty: str, id: str) -> rx.Component:
+def _choice(rows, key: str, empty: str, id: str, label: str) -> rx.Component:
     return rx.el.select(
         rx.el.option(empty, value=""), rx.foreach(rows, lambda r: rx.el.option(r[1], value=r[0])),
-        value=S.filters.get(key, ""), on_change=lambda v: S.set_filter(key, v), id=id,
+        value=S.filters.get(key, ""), on_change=lambda v: S.set_filter(key, v), id=id, aria_label=label,
         class_name=_SELECT, style={"padding": "0 8px"},
     )
 
@@ -93,12 +101,14 @@ def collections_page() -> rx.Component:
     statuses = [[s.value, label] for s, label in STATUS_LABELS.items()]
     return staff_page(
         rx.flex(
-            rx.hstack(rx.text("Du", size="2"), rx.input(type="date", on_change=lambda v: S.set_filter("date_from", v)),
-                      rx.text("au", size="2"), rx.input(type="date", on_change=lambda v: S.set_filter("date_to", v)),
+            rx.hstack(rx.el.label(rx.text("Du", size="2"), html_for="filter-date-from"),
+                      rx.input(type="date", id="filter-date-from", on_change=lambda v: S.set_filter("date_from", v)),
+                      rx.el.label(rx.text("au", size="2"), html_for="filter-date-to"),
+                      rx.input(type="date", id="filter-date-to", on_change=lambda v: S.set_filter("date_to", v)),
                       align="center"),
-            _choice(S.accounts, "account_id", "Tous les comptes", "filter-account"),
-            _choice(S.methods, "method_id", "Tous les moyens", "filter-method"),
-            _choice(statuses, "status", "Tous les statuts", "filter-payment-status"),
+            _choice(S.accounts, "account_id", "Tous les comptes", "filter-account", "Compte"),
+            _choice(S.methods, "method_id", "Tous les moyens", "filter-method", "Moyen de paiement"),
+            _choice(statuses, "status", "Tous les statuts", "filter-payment-status", "Statut du paiement"),
             rx.spacer(),
             rx.button(rx.icon("download", size=14), "Exporter en CSV", variant="soft", on_click=S.export_csv),
             spacing="2", wrap="wrap", align="center", margin_bottom="1em",
@@ -117,8 +127,17 @@ def collections_page() -> rx.Component:
             ))),
             width="100%", variant="surface",
         ), overflow_x="auto"),
+        rx.cond(S.total == 0, empty_state(
+            rx.cond(S.filtered, "Aucun paiement ne correspond à ces filtres.",
+                    "Aucun paiement pour l'instant. Un paiement se demande ou s'enregistre depuis une facture "
+                    "finalisée, dans son bloc « Paiement »."),
+            rx.cond(S.filtered, rx.fragment(),
+                    rx.link(rx.button(rx.icon("file-text", size=16), "Voir les factures", variant="soft"), href="/erp?type=facture")),
+            id="collections-empty",
+        )),
         rx.flex(
-            rx.text(S.total.to_string() + " paiement(s)", size="2", color="gray"), rx.spacer(),
+            rx.text(S.total_label, size="2", color="gray", id="collection-count"),
+            rx.spacer(),
             pager(S),
             spacing="3", align="center", margin_top="1em",
         ),

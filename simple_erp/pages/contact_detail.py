@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from simple_erp.components.forms import labelled
+from simple_erp.components.forms import error_text, labelled
 from simple_erp.components.layout import staff_page
 from simple_erp.db import session_scope
 from simple_erp.domain.contact_rules import bic_from_iban, format_iban
@@ -146,18 +146,22 @@ def contact_form() -> rx.Component:
     return rx.vstack(
         _section(
             "Identité",
-            labelled(
-                "Type",
+            rx.vstack(
+                rx.text("Type", size="2", weight="medium", id="contact-kind-label"),
                 rx.radio_group.root(
                     rx.flex(
-                        rx.radio_group.item(value="entreprise", id="kind-entreprise"), rx.text("Entreprise"),
-                        rx.radio_group.item(value="particulier", id="kind-particulier"), rx.text("Particulier"),
-                        spacing="2", align="center",
+                        *[rx.el.label(rx.flex(rx.radio_group.item(value=value, id=f"kind-{value}"), rx.text(word, size="2"),
+                                              spacing="2", align="center"),
+                                      html_for=f"kind-{value}", cursor="pointer")
+                          for value, word in (("entreprise", "Entreprise"), ("particulier", "Particulier"))],
+                        spacing="4", align="center",
                     ),
                     value=ContactState.form.get("kind", "entreprise"),
                     on_change=lambda value: ContactState.set_field("kind", value),
+                    aria_labelledby="contact-kind-label",
                 ),
-                ContactState.errors.get("kind", ""),
+                error_text(ContactState.errors.get("kind", "")),
+                spacing="1", width="100%",
             ),
             rx.cond(is_company, _input("company_name", "Raison sociale"), rx.fragment()),
             _input("last_name", "Nom"),

@@ -6,7 +6,7 @@ import dataclasses
 
 import reflex as rx
 
-from simple_erp.components.layout import staff_page
+from simple_erp.components.layout import empty_state, staff_page
 from simple_erp.db import session_scope
 from simple_erp.pages.contact_detail import mandate_badge
 from simple_erp.services import contacts
@@ -29,7 +29,8 @@ class ContactListState(PaginationMixin, AuthState):
         self.rows = [dataclasses.asdict(row) for row in result.rows]
         self.total, self.page, self.page_count = result.total, result.page, result.page_count
         count = f"{result.total:,}".replace(",", "\u202f")
-        self.total_label = f"plus de {count} contacts" if result.total_capped else f"{count} contact(s)"
+        plural = "s" if result.total > 1 else ""
+        self.total_label = f"plus de {count} contacts" if result.total_capped else f"{count} contact{plural}"
 
     @rx.event
     def load(self):
@@ -63,6 +64,7 @@ def contacts_page() -> rx.Component:
                 default_value=ContactListState.query,
                 on_change=ContactListState.search.debounce(300),
                 id="contact-search",
+                aria_label="Rechercher un contact",
                 width="100%",
                 max_width="420px",
             ),
@@ -86,7 +88,14 @@ def contacts_page() -> rx.Component:
             overflow_x="auto",
             width="100%",
         ),
-        rx.cond(ContactListState.total == 0, rx.text("Aucun contact.", color="gray", margin_top="1em")),
+        rx.cond(ContactListState.total == 0, empty_state(
+            rx.cond(ContactListState.query != "",
+                    "Aucun contact ne correspond à cette recherche. Essayez un autre nom, une ville ou un SIREN.",
+                    "Aucun contact pour l'instant. Créez le premier : client, fournisseur ou prospect."),
+            rx.cond(ContactListState.query == "",
+                    rx.link(rx.button(rx.icon("plus", size=16), "Créer le premier contact", variant="soft"), href="/contacts/nouveau")),
+            id="contacts-empty",
+        )),
         rx.flex(
             rx.text(ContactListState.total_label, size="2", color="gray", id="contact-count"),
             rx.spacer(),

@@ -317,7 +317,7 @@ class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
 
 # --- UI ------------------------------------------------------------------------------------
 
-from simple_erp.components.forms import labelled  # noqa: E402
+from simple_erp.components.forms import labelled, read_only  # noqa: E402
 from simple_erp.components.layout import staff_page  # noqa: E402
 
 _SELECT_CLASS = "rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface"
@@ -343,7 +343,7 @@ def header_block() -> rx.Component:
                                                             on_change=lambda v: s.set_header("delivery_date", v))),
         labelled("Conditions de paiement", _select(s.terms_choices, s.header.get("payment_terms", ""),
                                                    lambda v: s.set_header("payment_terms", v), "doc-terms", ~s.editable)),
-        labelled("Date d'échéance", rx.text(s.due_date_label, id="doc-due-date")),
+        read_only("Date d'échéance", s.due_date_label, "doc-due-date"),
         columns=rx.breakpoints(initial="1", sm="2", lg="5"), spacing="3", width="100%",
     ), width="100%")
 
@@ -355,14 +355,16 @@ def contacts_block() -> rx.Component:
         rx.hstack(
             rx.foreach(s.linked, lambda c: rx.badge(
                 rx.link(c["name"], href="/contacts/" + c["id"]),
-                rx.cond(s.editable, rx.icon("x", size=12, cursor="pointer", on_click=s.unlink_contact(c["id"])), rx.fragment()),
+                rx.cond(s.editable, rx.icon_button(rx.icon("x", size=12), size="1", variant="ghost", radius="full",
+                                                   on_click=s.unlink_contact(c["id"]), aria_label="Retirer " + c["name"],
+                                                   class_name="unlink-contact"), rx.fragment()),
                 size="2", variant="soft", class_name="linked-contact",
             )),
             rx.cond(s.linked.length() == 0, rx.text("Aucun contact lié.", size="2", color="gray")),
             wrap="wrap",
         ),
         rx.cond(s.editable, rx.vstack(
-            rx.input(placeholder="Lier un contact : tapez son nom…", id="contact-search",
+            rx.input(placeholder="Lier un contact : tapez son nom…", id="contact-search", aria_label="Lier un contact",
                      on_change=s.search_contacts.debounce(250), width="100%", max_width="420px"),
             rx.foreach(s.contact_results, lambda c: rx.button(
                 c["name"], rx.text(c["city"], size="1", color="gray"), variant="ghost", size="2",
@@ -373,37 +375,49 @@ def contacts_block() -> rx.Component:
     ), width="100%")
 
 
-def _line_input(line: rx.Var, field: str, width: str, align: str = "right") -> rx.Component:
+# Each line field is named by its column and its line number: « Quantité ligne 2 ».
+LINE_FIELD_NAMES = {"description": "Désignation", "quantity": "Quantité", "unit": "Unité", "unit_price": "Prix unitaire HT",
+                    "discount_percent": "Remise %", "vat_rate": "Taux de TVA"}
+
+
+def _line_name(field: str, index) -> rx.Var:
+    return LINE_FIELD_NAMES[field] + " ligne " + (index + 1).to_string()
+
+
+def _line_input(line: rx.Var, index, field: str, width: str, align: str = "right") -> rx.Component:
     return rx.input(
         default_value=line[field], key=line["id"] + "-" + field + "-" + line[field],
         on_blur=lambda v: DocumentState.update_line_field(line["id"], field, v),
-        disabled=~DocumentState.editable, width=width, text_align=align, size="1",
-        class_name=f"line-{field.replace('_', '-')}",
+        disabled=~DocumentState.editable, width=width, min_width=width, text_align=align, size="2",
+        class_name=f"line-{field.replace('_', '-')}", aria_label=_line_name(field, index),
     )
 
 
-def _line_row(line: rx.Var) -> rx.Component:
+def _line_row(line: rx.Var, index) -> rx.Component:
     s = DocumentState
     return rx.table.row(
         rx.table.cell(rx.text_area(
             default_value=line["description"], key=line["id"] + "-d-" + line["description"],
             on_blur=lambda v: s.update_line_field(line["id"], "description", v), disabled=~s.editable,
-            rows="2", min_width="16em", size="1", class_name="line-description")),
-        rx.table.cell(_line_input(line, "quantity", "5em")),
-        rx.table.cell(_line_input(line, "unit", "4.5em", "left")),
-        rx.table.cell(_line_input(line, "unit_price", "7em")),
-        rx.table.cell(_line_input(line, "discount_percent", "4.5em")),
+            rows="2", min_width="16em", size="1", class_name="line-description",
+            aria_label=_line_name("description", index))),
+        rx.table.cell(_line_input(line, index, "quantity", "6.5em")),
+        rx.table.cell(_line_input(line, index, "unit", "7em", "left")),
+        rx.table.cell(_line_input(line, index, "unit_price", "8em")),
+        rx.table.cell(_line_input(line, index, "discount_percent", "5.5em")),
         rx.table.cell(rx.el.select(
             rx.foreach(s.vat_choices, lambda r: rx.el.option(r + " %", value=r)),
             value=line["vat_rate"], disabled=~s.editable,
-            on_change=lambda v: s.update_line_field(line["id"], "vat_rate", v),
+            on_change=lambda v: s.update_line_field(line["id"], "vat_rate", v), aria_label=_line_name("vat_rate", index),
             class_name=_SELECT_CLASS + " line-vat-rate", style={"padding": "0 6px"})),
         rx.table.cell(rx.text(line["total_ht"], white_space="nowrap", class_name="line-total"), text_align="right"),
         rx.table.cell(rx.cond(s.editable, rx.hstack(
-            rx.icon_button(rx.icon("arrow-up", size=14), size="1", variant="ghost", on_click=s.move_line(line["id"], -1), aria_label="Monter"),
-            rx.icon_button(rx.icon("arrow-down", size=14), size="1", variant="ghost", on_click=s.move_line(line["id"], 1), aria_label="Descendre"),
+            rx.icon_button(rx.icon("arrow-up", size=14), size="1", variant="ghost", on_click=s.move_line(line["id"], -1),
+                           aria_label="Monter la ligne " + (index + 1).to_string()),
+            rx.icon_button(rx.icon("arrow-down", size=14), size="1", variant="ghost", on_click=s.move_line(line["id"], 1),
+                           aria_label="Descendre la ligne " + (index + 1).to_string()),
             rx.icon_button(rx.icon("trash-2", size=14), size="1", variant="ghost", color_scheme="red",
-                           on_click=s.delete_line(line["id"]), aria_label="Supprimer la ligne"),
+                           on_click=s.delete_line(line["id"]), aria_label="Supprimer la ligne " + (index + 1).to_string()),
             spacing="1"))),
         class_name="document-line",
     )
@@ -419,8 +433,11 @@ def lines_block() -> rx.Component:
             rx.table.body(rx.foreach(s.lines, _line_row)),
             width="100%", size="1",
         ), overflow_x="auto", width="100%"),
+        rx.cond(s.lines.length() == 0, rx.text(
+            "Aucune ligne pour l'instant : ajoutez un produit ou une « Ligne libre ».", size="2", color="gray",
+            id="lines-empty")),
         rx.cond(s.editable, rx.flex(
-            rx.input(placeholder="Ajouter un produit : référence ou désignation…", id="product-search",
+            rx.input(placeholder="Ajouter un produit : référence ou désignation…", id="product-search", aria_label="Ajouter un produit",
                      on_change=s.search_products.debounce(250), width="100%", max_width="420px"),
             rx.button(rx.icon("plus", size=14), "Ligne libre", variant="soft", on_click=s.add_free_line, id="add-free-line"),
             spacing="2", wrap="wrap", width="100%",

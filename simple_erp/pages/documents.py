@@ -7,7 +7,7 @@ from datetime import date
 
 import reflex as rx
 
-from simple_erp.components.layout import staff_page
+from simple_erp.components.layout import empty_state, staff_page
 from simple_erp.db import session_scope
 from simple_erp.domain.documents import DocumentKind
 from simple_erp.domain.errors import DomainError
@@ -23,6 +23,15 @@ NEW_LABELS = {
 }
 TAB_LABELS = {"devis": "Devis", "bon_de_commande": "Bons de commande", "facture": "Factures",
               "bon_de_livraison": "Bons de livraison", "avoir": "Avoirs"}
+# What an empty list says, per kind: (nothing yet, nothing matching the filters).
+EMPTY_LABELS = {
+    "devis": ("Aucun devis pour l'instant.", "Aucun devis ne correspond à ces filtres."),
+    "bon_de_commande": ("Aucun bon de commande pour l'instant.", "Aucun bon de commande ne correspond à ces filtres."),
+    "facture": ("Aucune facture pour l'instant.", "Aucune facture ne correspond à ces filtres."),
+    "bon_de_livraison": ("Aucun bon de livraison pour l'instant.", "Aucun bon de livraison ne correspond à ces filtres."),
+    "avoir": ("Aucun avoir pour l'instant. Un avoir se crée depuis une facture finalisée : « Créer un avoir ».",
+              "Aucun avoir ne correspond à ces filtres."),
+}
 FILTER_KEYS = ("status", "contact_query", "date_from", "date_to", "amount_min", "amount_max")
 
 
@@ -65,6 +74,10 @@ class DocumentListState(PaginationMixin, AuthState):
         self.page, self.page_count = result.page, result.page_count
         self.total_label = result.total_label
 
+    @rx.var
+    def filtered(self) -> bool:
+        return any(str(value).strip() for value in self.filters.values())
+
     @rx.event
     async def load(self):
         requested = self.router.page.params.get("type", "")
@@ -105,7 +118,10 @@ class DocumentListState(PaginationMixin, AuthState):
         return rx.redirect(f"/erp/document/{doc_id}")
 
 
-def _filter_input(key: str, placeholder: str, **props) -> rx.Component:
+def _filter_input(key: str, placeholder: str, label: str = "", **props) -> rx.Component:
+    """A filter field; named by ``label`` (aria-label) when it has no visible label."""
+    if label:
+        props["aria_label"] = label
     return rx.input(placeholder=placeholder, default_value=DocumentListState.filters.get(key, ""),
                     on_change=DocumentListState.set_filter(key).debounce(400), id=f"filter-{key.replace('_', '-')}", **props)
 
@@ -116,14 +132,15 @@ def filters_bar() -> rx.Component:
             rx.el.option("Tous les statuts", value=""), rx.el.option("Brouillon", value="brouillon"),
             rx.el.option("Finalisé", value="finalise"),
             value=DocumentListState.filters.get("status", ""),
-            on_change=lambda v: DocumentListState.set_filter("status", v), id="filter-status",
+            on_change=lambda v: DocumentListState.set_filter("status", v), id="filter-status", aria_label="Statut",
             class_name="rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface", style={"padding": "0 8px"},
         ),
-        _filter_input("contact_query", "Contact"),
-        rx.hstack(rx.text("Du", size="2"), _filter_input("date_from", "", type="date"),
-                  rx.text("au", size="2"), _filter_input("date_to", "", type="date"), align="center"),
-        _filter_input("amount_min", "Montant min (€)", width="9em"),
-        _filter_input("amount_max", "Montant max (€)", width="9em"),
+        _filter_input("contact_query", "Contact", "Contact"),
+        rx.hstack(rx.el.label(rx.text("Du", size="2"), html_for="filter-date-from"), _filter_input("date_from", "", type="date"),
+                  rx.el.label(rx.text("au", size="2"), html_for="filter-date-to"), _filter_input("date_to", "", type="date"),
+                  align="center"),
+        _filter_input("amount_min", "Montant min (€)", "Montant minimum (€)", width="9em"),
+        _filter_input("amount_max", "Montant max (€)", "Montant maximum (€)", width="9em"),
         spacing="2", wrap="wrap", align="center",
     )
 
@@ -144,10 +161,32 @@ def _row(row: rx.Var) -> rx.Component:
     )
 
 
+FIRST_LABELS = {
+    "devis": "Créer le premier devis", "bon_de_commande": "Créer le premier bon de commande",
+    "facture": "Créer la première facture", "bon_de_livraison": "Créer le premier bon de livraison",
+}
+
+
+def _first_button(kind: str) -> rx.Component:
+    return rx.button(rx.icon("plus", size=16), FIRST_LABELS[kind], variant="soft", on_click=DocumentListState.create)
+
+
+def empty_list() -> rx.Component:
+    """Nothing yet: say so and offer the button that creates the first one; filtered: say so."""
+    return rx.match(
+        DocumentListState.kind,
+        *[(kind, empty_state(rx.cond(DocumentListState.filtered, filtered, nothing),
+                             *([] if kind not in FIRST_LABELS else [rx.cond(DocumentListState.filtered, rx.fragment(), _first_button(kind))]),
+                             id="documents-empty"))
+          for kind, (nothing, filtered) in EMPTY_LABELS.items()],
+        rx.fragment(),
+    )
+
+
 def documents_page() -> rx.Component:
     return staff_page(
         rx.tabs.root(
-            rx.tabs.list(*[rx.tabs.trigger(label, value=kind) for kind, label in TAB_LABELS.items()], wrap="wrap"),
+            rx.tabs.list(*[rx.tabs.trigger(label, value=kind) for kind, label in TAB_LABELS.items()], flex_wrap="wrap"),
             value=DocumentListState.kind,
             on_change=DocumentListState.set_kind,
         ),
@@ -174,6 +213,7 @@ def documents_page() -> rx.Component:
             ),
             overflow_x="auto",
         ),
+        rx.cond((DocumentListState.rows.length() == 0) & (DocumentListState.filter_error == ""), empty_list()),
         rx.flex(
             rx.text(DocumentListState.total_label, size="2", color="gray"),
             rx.spacer(),

@@ -234,8 +234,11 @@ def email_dialog(state) -> rx.Component:
 
 
 def emails_block(state) -> rx.Component:
-    return rx.cond(state.email_rows.length() > 0, rx.card(rx.vstack(
+    return rx.card(rx.vstack(
         rx.heading("Emails envoyés", size="3"),
+        rx.cond(state.email_rows.length() == 0, rx.text(
+            "Aucun email envoyé pour l'instant : « Envoyer par email » ci-dessus l'envoie à vos contacts.",
+            size="2", color="gray", id="emails-empty")),
         rx.table.root(rx.table.body(rx.foreach(state.email_rows, lambda r: rx.table.row(
             rx.table.cell(r["date"]), rx.table.cell(r["to"]), rx.table.cell(r["subject"]),
             rx.table.cell(r["attachments"], max_width="14em"),
@@ -263,4 +266,4 @@ def emails_block(state) -> rx.Component:
             class_name="email-row",
         ))), width="100%", size="1"),
         spacing="2", width="100%",
-    ), width="100%"))
+    ), width="100%")
