@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what the tests need (Chromium from
 # Debian, Python packages, bun), then runs unit, service and API tests on SQLite and
-# PostgreSQL, the end-to-end tests in Chromium on SQLite and on PostgreSQL, and the
-# production-mode end-to-end tests (Redis, two backend workers, PostgreSQL).
+# PostgreSQL; the first-run stage (the README's `make run` in a fresh clone of HEAD,
+# then a new user's walk in Chromium); the end-to-end tests in Chromium on SQLite and on
+# PostgreSQL; and the production-mode end-to-end tests (Redis, two backend workers,
+# PostgreSQL).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -30,6 +32,8 @@ run() {  # run NAME pytest-args...
 }
 
 run unit-services-api tests/unit tests/services tests/api tests/providers
+# `make run` exactly as the README says, in a fresh clone with only its own installs.
+run first-run tests/first_run
 run e2e-sqlite tests/e2e
 
 pg_db="simple_erp_e2e_$$"
