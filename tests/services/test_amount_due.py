@@ -90,6 +90,11 @@ def test_email_payment_information_never_asks_again_for_a_running_debit(session_
         assert "IBAN" not in text and "/payer/" not in text and "/checkout/" not in text, (template, text)
     assert f"il reste {format_eur(D(0))} à payer" in compose(session_factory, doc_id, "Relance amiable").body
     assert NOTHING_LEFT in compose(session_factory, doc_id, "Facture avec coordonnées bancaires").body
+    # The stock invoice modèles state what remains to pay, not the total as if it were due.
+    for template in ("Envoi de facture", "Facture avec lien de paiement", "Facture avec coordonnées bancaires"):
+        text = compose(session_factory, doc_id, template).body
+        assert f"Reste à régler : {format_eur(D(0))}" in text, (template, text)
+        assert f"{format_eur(D(1620))}, à régler" not in text, (template, text)
     assert format_eur(D(1620)) not in defaults.payment_info_text
     assert "Pour régler par virement" not in defaults.payment_info_text
 
