@@ -31,8 +31,8 @@ def ensure_admin() -> None:
 def sign_in(page: Page, email: str = ADMIN["email"], password: str = ADMIN["password"]) -> None:
     ensure_admin()
     page.goto("/connexion")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(password)
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Mot de passe", exact=True).fill(password)
     page.get_by_role("button", name="Se connecter").click()
     expect(page).to_have_url(re.compile(r".*/contacts$"))
 

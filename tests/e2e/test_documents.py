@@ -23,39 +23,40 @@ def _norm(text: str) -> str:
 def _setup_company(page: Page) -> None:
     page.goto("/admin-erp")
     expect(page.get_by_role("tab", name="1. Société émettrice")).to_be_visible()
-    page.locator("#company-name").fill("Atelier Lumière")
-    page.locator("#company-legal-form").fill("SARL")
-    page.locator("#company-capital").fill("10 000")
-    page.locator("#company-siren").fill("732829320")
-    page.locator("#company-rcs-city").fill("Lyon")
-    page.locator("#company-vat-number").fill("FR44732829320")
-    page.locator("#company-address-line1").fill("3 rue des Arts")
-    page.locator("#company-postal-code").fill("69001")
-    page.locator("#company-city").fill("Lyon")
-    page.locator("#company-ics").fill("FR00ZZZ123456")  # wrong check digits
-    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_label("Raison sociale", exact=True).fill("Atelier Lumière")
+    page.get_by_label("Forme juridique", exact=True).fill("SARL")
+    page.get_by_label("Capital (€)", exact=True).fill("10 000")
+    page.get_by_label("SIREN", exact=True).fill("732829320")
+    page.get_by_label("RCS (ville)", exact=True).fill("Lyon")
+    page.get_by_label("TVA intracommunautaire", exact=True).fill("FR44732829320")
+    page.get_by_label("Adresse", exact=True).fill("3 rue des Arts")
+    page.get_by_label("Code postal", exact=True).fill("69001")
+    page.get_by_label("Ville", exact=True).fill("Lyon")
+    page.get_by_label("Numéro d'émetteur SEPA (ICS)", exact=True).fill("FR00ZZZ123456")  # wrong check digits
+    # exact: « Enregistrer la clé » (Mollie) is on the same tab once a company exists
+    page.get_by_role("button", name="Enregistrer", exact=True).click()
     expect(page.get_by_text("Société non enregistrée : corrigez les champs signalés.").last).to_be_visible()
-    page.locator("#company-ics").fill("FR72ZZZ123456")
-    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_label("Numéro d'émetteur SEPA (ICS)", exact=True).fill("FR72ZZZ123456")
+    page.get_by_role("button", name="Enregistrer", exact=True).click()
     expect(page.get_by_text("Société émettrice enregistrée.").last).to_be_visible()
 
 
 def _add_product(page: Page, reference: str, name: str, price: str, rate: str) -> None:
     page.get_by_role("tab", name="3. Produits").click()
     page.get_by_role("button", name="Nouveau produit").click()
-    page.locator("#product-reference").fill(reference)
-    page.locator("#product-name").fill(name)
-    page.locator("#product-unit-price").fill(price)
-    page.locator("#product-vat-rate").select_option(rate)
+    page.get_by_label("Référence", exact=True).fill(reference)
+    page.get_by_label("Désignation", exact=True).fill(name)
+    page.get_by_label("Prix HT (€)", exact=True).fill(price)
+    page.get_by_label("Taux de TVA (%)", exact=True).select_option(rate)
     page.locator("#product-save").click()
     expect(page.get_by_text("Produit enregistré.").last).to_be_visible()
 
 
 def _new_contact(page: Page, name: str) -> None:
     page.goto("/contacts/nouveau")
-    page.locator("#contact-company-name").fill(name)
-    page.locator("#contact-siren").fill("552100554")
-    page.locator("#contact-city").fill("Paris")
+    page.get_by_label("Raison sociale", exact=True).fill(name)
+    page.get_by_label("SIREN", exact=True).fill("552100554")
+    page.get_by_label("Ville", exact=True).fill("Paris")
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.get_by_text("Fiche contact enregistrée.").last).to_be_visible()
 
@@ -68,14 +69,14 @@ def _new_document(page: Page, tab: str, button: str) -> None:
 
 
 def _link_contact(page: Page, name: str) -> None:
-    page.locator("#contact-search").fill(name)
+    page.get_by_label("Lier un contact", exact=True).fill(name)
     page.locator(".contact-result", has_text=name).click()
     expect(page.locator(".linked-contact")).to_contain_text(name)
 
 
 def _add_product_line(page: Page, reference: str) -> None:
     before = page.locator(".document-line").count()
-    page.locator("#product-search").fill(reference)
+    page.get_by_label("Ajouter un produit", exact=True).fill(reference)
     page.locator(".product-result", has_text=reference).first.click()
     expect(page.locator(".document-line")).to_have_count(before + 1)
 
@@ -141,7 +142,7 @@ def test_devis_converted_into_facture(signed_in: Page):
     page = signed_in
     suffix = uuid.uuid4().hex[:5].upper()
     page.goto("/admin-erp")
-    if page.locator("#company-name").input_value() == "":
+    if page.get_by_label("Raison sociale", exact=True).input_value() == "":
         _setup_company(page)
     _add_product(page, f"AUD-{suffix}", "Audit", "1200", "20")
     customer = f"Mairie de Test {suffix}"

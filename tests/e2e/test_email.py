@@ -26,14 +26,14 @@ def _configure_sendgrid(page: Page) -> None:
     enabled = page.locator("#email-enabled")
     if enabled.get_attribute("data-state") != "checked":
         enabled.click()
-    page.locator("#sendgrid-api-key").fill("pas-une-cle")
+    page.get_by_label("Saisissez votre API Key Sendgrid", exact=True).fill("pas-une-cle")
     page.locator("#email-settings-save").click()
     toast(page, "SG.")  # the French message explains the expected format
-    page.locator("#sendgrid-api-key").fill("SG.e2e-test-key.abcdefghijklmnop")
+    page.get_by_label("Saisissez votre API Key Sendgrid", exact=True).fill("SG.e2e-test-key.abcdefghijklmnop")
     page.locator("#email-settings-save").click()
     toast(page, "Paramètres enregistrés.")
     # The key is never sent back: only its mask.
-    expect(page.locator("#sendgrid-api-key")).to_have_value("")
+    expect(page.get_by_label("Saisissez votre API Key Sendgrid", exact=True)).to_have_value("")
     assert "abcdefghijklmnop" not in page.content()
 
 

@@ -35,14 +35,14 @@ def test_first_admin_is_created_from_the_welcome_page(page: Page):
         session.exec(delete(User))
     page.goto("/")
     expect(page.get_by_role("heading", name="Créer le compte administrateur")).to_be_visible()
-    page.locator("#full_name").fill(ADMIN["name"])
-    page.locator("#email").fill(ADMIN["email"])
-    page.locator("#password").fill("court")
-    page.locator("#password_confirm").fill("court")
+    page.get_by_label("Nom complet", exact=True).fill(ADMIN["name"])
+    page.get_by_label("Email", exact=True).fill(ADMIN["email"])
+    page.get_by_label("Mot de passe", exact=True).fill("court")
+    page.get_by_label("Confirmer le mot de passe", exact=True).fill("court")
     page.get_by_role("button", name="Créer le compte administrateur").click()
     expect(page.get_by_text("Le mot de passe doit contenir au moins 10 caractères.")).to_be_visible()
-    page.locator("#password").fill(ADMIN["password"])
-    page.locator("#password_confirm").fill(ADMIN["password"])
+    page.get_by_label("Mot de passe", exact=True).fill(ADMIN["password"])
+    page.get_by_label("Confirmer le mot de passe", exact=True).fill(ADMIN["password"])
     page.get_by_role("button", name="Créer le compte administrateur").click()
     expect(page).to_have_url(re.compile(r".*/contacts$"))
     expect(page.locator("#user-menu")).to_contain_text(ADMIN["name"])
@@ -61,11 +61,11 @@ def test_first_admin_is_created_from_the_welcome_page(page: Page):
 def test_sign_in_rejects_a_wrong_password_then_accepts_the_right_one(page: Page):
     sign_in(page)  # make sure the account exists, then sign out
     sign_out(page)
-    page.locator("#email").fill(ADMIN["email"])
-    page.locator("#password").fill("pas-le-bon-mot")
+    page.get_by_label("Email", exact=True).fill(ADMIN["email"])
+    page.get_by_label("Mot de passe", exact=True).fill("pas-le-bon-mot")
     page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_text("Email ou mot de passe incorrect.")).to_be_visible()
-    page.locator("#password").fill(ADMIN["password"])
+    page.get_by_label("Mot de passe", exact=True).fill(ADMIN["password"])
     page.get_by_role("button", name="Se connecter").click()
     expect(page).to_have_url(re.compile(r".*/contacts$"))
     page.reload()  # the session survives a reload
@@ -76,9 +76,9 @@ def _new_company(page: Page, name: str) -> None:
     page.goto("/contacts")
     page.get_by_role("link", name="Nouveau contact").click()
     expect(page.get_by_role("heading", name="Nouveau contact")).to_be_visible()
-    page.locator("#contact-company-name").fill(name)
-    page.locator("#contact-email").fill("compta@exemple.fr")
-    page.locator("#contact-city").fill("Lyon")
+    page.get_by_label("Raison sociale", exact=True).fill(name)
+    page.get_by_label("Email", exact=True).fill("compta@exemple.fr")
+    page.get_by_label("Ville", exact=True).fill("Lyon")
 
 
 def test_create_contact_and_find_it_in_the_list(signed_in: Page):
@@ -90,7 +90,7 @@ def test_create_contact_and_find_it_in_the_list(signed_in: Page):
     expect(page.locator("#contact-title")).to_have_text(name)
     expect(page.locator(".mandate-badge")).to_have_text("Pas de mandat SEPA")
     page.goto("/contacts")
-    page.locator("#contact-search").fill(name.split()[-1])
+    page.get_by_label("Rechercher un contact", exact=True).fill(name.split()[-1])
     expect(page.locator(".contact-row")).to_have_count(1)
     expect(page.locator(".contact-row")).to_contain_text(name)
 
@@ -99,10 +99,10 @@ def test_invalid_iban_shows_its_message_and_saves_nothing(signed_in: Page):
     page = signed_in
     name = f"Garage Invalide {uuid.uuid4().hex[:6]}"
     _new_company(page, name)
-    page.locator("#contact-iban").fill("FR76 3000 6000 0112 3456 7890 188")
-    page.locator("#contact-bic").fill("AGRIFRPP")
-    page.locator("#contact-rum").fill("RUM-INVALIDE-1")
-    page.locator("#contact-mandate-signed-on").fill("2026-01-15")
+    page.get_by_label("IBAN", exact=True).fill("FR76 3000 6000 0112 3456 7890 188")
+    page.get_by_label("BIC", exact=True).fill("AGRIFRPP")
+    page.get_by_label("Réf mandat SEPA", exact=True).fill("RUM-INVALIDE-1")
+    page.get_by_label("Date de signature mandat SEPA", exact=True).fill("2026-01-15")
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.locator(".field-error").first).to_contain_text("IBAN")
     expect(page.get_by_text("Fiche non enregistrée : corrigez les champs signalés.")).to_be_visible()
@@ -114,11 +114,11 @@ def test_complete_mandate_with_derived_bic_survives_a_reload(signed_in: Page):
     name = f"Atelier Mandat {uuid.uuid4().hex[:6]}"
     rum = f"RUM-{uuid.uuid4().hex[:10].upper()}"
     _new_company(page, name)
-    page.locator("#contact-iban").fill(VALID_IBAN)
+    page.get_by_label("IBAN", exact=True).fill(VALID_IBAN)
     page.get_by_role("button", name="Déduire le BIC de l'IBAN").click()
-    expect(page.locator("#contact-bic")).to_have_value(re.compile(r"^AGRIFRPP"))
-    page.locator("#contact-rum").fill(rum)
-    page.locator("#contact-mandate-signed-on").fill("2026-01-15")
+    expect(page.get_by_label("BIC", exact=True)).to_have_value(re.compile(r"^AGRIFRPP"))
+    page.get_by_label("Réf mandat SEPA", exact=True).fill(rum)
+    page.get_by_label("Date de signature mandat SEPA", exact=True).fill("2026-01-15")
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.get_by_text("Fiche contact enregistrée.")).to_be_visible()
     expect(page.locator(".mandate-badge")).to_have_text("Mandat SEPA complet")
@@ -130,10 +130,10 @@ def test_complete_mandate_with_derived_bic_survives_a_reload(signed_in: Page):
     expect(page.locator("#view-mandate-signed-on")).to_have_text("15/01/2026")
     # The full IBAN appears only in the edit form.
     page.get_by_role("button", name="Modifier la fiche contact").click()
-    expect(page.locator("#contact-iban")).to_have_value(VALID_IBAN)
+    expect(page.get_by_label("IBAN", exact=True)).to_have_value(VALID_IBAN)
     # The list shows it masked, with the badge.
     page.goto("/contacts")
-    page.locator("#contact-search").fill(name.split()[-1])
+    page.get_by_label("Rechercher un contact", exact=True).fill(name.split()[-1])
     expect(page.locator(".contact-row")).to_have_count(1)
     expect(page.locator(".contact-row")).to_contain_text("FR76 •••• •••• 0189")
     expect(page.locator(".contact-row")).to_contain_text("Mandat SEPA complet")
@@ -202,21 +202,21 @@ def test_only_an_administrator_can_change_the_api_keys(page: Page):
     page.goto("/admin-erp")
     expect(page.locator("#mollie-key-admin-only")).to_have_text(
         "Réservé aux administrateurs : seul un administrateur peut modifier les clés API.")
-    expect(page.locator("#mollie-api-key")).to_be_disabled()
+    expect(page.get_by_label("Mollie API Key", exact=True)).to_be_disabled()
     expect(page.locator("#mollie-key-save")).to_be_disabled()
     page.goto("/admin-crm")
     page.get_by_role("tab", name="13. Paramètres").click()
     expect(page.locator("#sendgrid-admin-only")).to_be_visible()
-    expect(page.locator("#sendgrid-api-key")).to_be_disabled()
+    expect(page.get_by_label("Saisissez votre API Key Sendgrid", exact=True)).to_be_disabled()
     expect(page.locator("#email-settings-save")).to_be_disabled()
     sign_out(page)
     sign_in(page)  # the administrator
     page.goto("/admin-erp")
-    expect(page.locator("#mollie-api-key")).to_be_enabled()
+    expect(page.get_by_label("Mollie API Key", exact=True)).to_be_enabled()
     expect(page.locator("#mollie-key-admin-only")).to_have_count(0)
     page.goto("/admin-crm")
     page.get_by_role("tab", name="13. Paramètres").click()
-    expect(page.locator("#sendgrid-api-key")).to_be_enabled()
+    expect(page.get_by_label("Saisissez votre API Key Sendgrid", exact=True)).to_be_enabled()
     expect(page.locator("#sendgrid-admin-only")).to_have_count(0)
 
 

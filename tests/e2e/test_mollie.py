@@ -35,42 +35,42 @@ def _activate_mollie(page: Page) -> None:
 def _mollie_account_and_methods(page: Page, suffix: str) -> None:
     page.get_by_role("tab", name="10. Comptes").click()
     page.get_by_role("button", name="Nouveau compte").click()
-    page.locator("#account-type").select_option("mollie")
-    page.locator("#account-name").fill(f"Mollie {suffix}")
-    page.locator("#account-identifier").fill("Mollie")
+    page.get_by_label("Type de compte", exact=True).select_option("mollie")
+    page.get_by_label("Désignation du compte", exact=True).fill(f"Mollie {suffix}")
+    page.get_by_label("Numéro de compte ou identifiant", exact=True).fill("Mollie")
     page.locator("#account-save").click()
     toast(page, "Compte enregistré.")
     for type_label in ("Carte bancaire", "Prélèvement SEPA"):
         page.get_by_role("tab", name="12. Moyens de paiement").click()
         page.get_by_role("button", name="Nouveau moyen de paiement").click()
-        page.locator("#method-type").select_option(label=type_label)
-        page.locator("#method-account").select_option(label=f"Mollie {suffix}")
+        page.get_by_label("Type de paiement", exact=True).select_option(label=type_label)
+        page.get_by_label("Compte", exact=True).select_option(label=f"Mollie {suffix}")
         page.locator("#method-save").click()
         toast(page, "Moyen de paiement enregistré.")
 
 
 def _contact(page: Page, name: str, mandate: bool) -> None:
     page.goto("/contacts/nouveau")
-    page.locator("#contact-company-name").fill(name)
-    page.locator("#contact-email").fill("compta@client.fr")
+    page.get_by_label("Raison sociale", exact=True).fill(name)
+    page.get_by_label("Email", exact=True).fill("compta@client.fr")
     if mandate:
-        page.locator("#contact-iban").fill("FR76 3000 6000 0112 3456 7890 189")
-        page.locator("#contact-bic").fill("AGRIFRPP")
-        page.locator("#contact-rum").fill(f"RUM-{uuid.uuid4().hex[:12].upper()}")
-        page.locator("#contact-mandate-signed-on").fill("2026-01-15")
+        page.get_by_label("IBAN", exact=True).fill("FR76 3000 6000 0112 3456 7890 189")
+        page.get_by_label("BIC", exact=True).fill("AGRIFRPP")
+        page.get_by_label("Réf mandat SEPA", exact=True).fill(f"RUM-{uuid.uuid4().hex[:12].upper()}")
+        page.get_by_label("Date de signature mandat SEPA", exact=True).fill("2026-01-15")
     page.get_by_role("button", name="Enregistrer").click()
     toast(page, "Fiche contact enregistrée.")
 
 
 def _invoice(page: Page, suffix: str, customer: str, price: str = "100") -> str:
     page.goto("/admin-erp")
-    if page.locator("#company-name").input_value() == "":
+    if page.get_by_label("Raison sociale", exact=True).input_value() == "":
         _setup_company(page)
     expect(page.locator("#mollie-sandbox-badge")).to_have_text("Mode test — sandbox Mollie")
     _add_product(page, f"M-{suffix}", f"Service {suffix}", price, "20")
     _new_document(page, "Factures", "Nouvelle facture")
     _link_contact(page, customer)
-    page.locator("#product-search").fill(f"M-{suffix}")
+    page.get_by_label("Ajouter un produit", exact=True).fill(f"M-{suffix}")
     page.locator(".product-result").first.click()
     expect(page.locator(".document-line")).to_have_count(1)
     page.get_by_role("button", name="Finaliser").click()

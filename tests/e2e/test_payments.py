@@ -45,9 +45,9 @@ def _activate_simple_paiement(page: Page) -> None:
 def _bank_account_and_cheque(page: Page, bank: str) -> None:
     page.get_by_role("tab", name="10. Comptes").click()
     page.get_by_role("button", name="Nouveau compte").click()
-    page.locator("#account-type").select_option("compte_bancaire")
-    page.locator("#account-name").fill(bank)
-    page.locator("#account-identifier").fill("00012345678")
+    page.get_by_label("Type de compte", exact=True).select_option("compte_bancaire")
+    page.get_by_label("Désignation du compte", exact=True).fill(bank)
+    page.get_by_label("Numéro de compte ou identifiant", exact=True).fill("00012345678")
     active = page.locator("#account-active")
     if active.get_attribute("data-state") != "checked":
         active.click()
@@ -55,8 +55,8 @@ def _bank_account_and_cheque(page: Page, bank: str) -> None:
     toast(page, "Compte enregistré.")
     page.get_by_role("tab", name="12. Moyens de paiement").click()
     page.get_by_role("button", name="Nouveau moyen de paiement").click()
-    page.locator("#method-type").select_option(label="Chèque")
-    page.locator("#method-account").select_option(label=bank)
+    page.get_by_label("Type de paiement", exact=True).select_option(label="Chèque")
+    page.get_by_label("Compte", exact=True).select_option(label=bank)
     page.locator("#method-save").click()
     toast(page, "Moyen de paiement enregistré.")
     expect(page.get_by_text(f"Chèque — {bank}")).to_be_visible()
@@ -64,14 +64,14 @@ def _bank_account_and_cheque(page: Page, bank: str) -> None:
 
 def _finalised_invoice(page: Page, suffix: str, price: str) -> str:
     page.goto("/admin-erp")
-    if page.locator("#company-name").input_value() == "":
+    if page.get_by_label("Raison sociale", exact=True).input_value() == "":
         _setup_company(page)
     _add_product(page, f"P-{suffix}", f"Prestation {suffix}", price, "20")
     customer = f"Client Paiement {suffix}"
     _new_contact(page, customer)
     _new_document(page, "Factures", "Nouvelle facture")
     _link_contact(page, customer)
-    page.locator("#product-search").fill(f"P-{suffix}")
+    page.get_by_label("Ajouter un produit", exact=True).fill(f"P-{suffix}")
     page.locator(".product-result").first.click()
     expect(page.locator(".document-line")).to_have_count(1)
     page.get_by_role("button", name="Finaliser").click()
