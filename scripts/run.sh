@@ -8,18 +8,7 @@ source "$(dirname "$0")/env.sh"
 "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 
-# reflex.lock/ pins the frontend packages; a run stopped while Reflex rewrote it can
-# leave package.json empty, and Reflex then refuses to start. Put the committed copy back.
-lock="reflex.lock/package.json"
-if [ -f "$lock" ] && ! "$VENV/bin/python" -c 'import json,sys; json.load(open(sys.argv[1]))' "$lock" 2>/dev/null; then
-  if git -C "$ROOT" cat-file -e "HEAD:$lock" 2>/dev/null; then
-    echo "$lock était illisible (arrêt pendant son écriture) : version enregistrée remise en place."
-    git -C "$ROOT" show "HEAD:$lock" > "$lock"
-  else
-    echo "$lock était illisible : supprimé, Reflex le recrée."
-    rm -f "$lock"
-  fi
-fi
+"$ROOT/scripts/repair_reflex_lock.sh"  # a run stopped mid-write may have left it empty
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
