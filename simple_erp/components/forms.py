@@ -91,3 +91,39 @@ def file_upload(label: str, *children: rx.Component, **props) -> rx.Component:
             return component
         pending.extend(child for child in current.children if isinstance(child, rx.Component))
     raise LookupError("rx.upload renders no <input>: Reflex changed, name its file input another way")
+
+
+# Date fields: typed and shown the French way (jj/mm/aaaa) whatever the browser's language
+# (Chromium formats <input type=date> by its own UI language, not by <html lang>); the
+# states keep ISO dates (AAAA-MM-JJ): a complete French date is converted in the browser,
+# anything else is passed as typed (the service then says what is expected).
+_TO_ISO = ("((t) => {{ const m = /^\\s*(\\d{{1,2}})\\/(\\d{{1,2}})\\/(\\d{{4}})\\s*$/.exec(t ?? \"\"); "
+           "return m ? m[3] + \"-\" + m[2].padStart(2, \"0\") + \"-\" + m[1].padStart(2, \"0\") : (t ?? \"\"); }})({arg})")
+_TO_FRENCH = ("((t) => {{ const m = /^(\\d{{4}})-(\\d{{2}})-(\\d{{2}})$/.exec(t ?? \"\"); "
+              "return m ? m[3] + \"/\" + m[2] + \"/\" + m[1] : (t ?? \"\"); }})({arg})")
+
+
+def _js_date(template: str, arg: Var) -> Var:
+    arg = Var.create(arg)
+    return Var(_js_expr=template.format(arg=arg), _var_type=str, _var_data=arg._get_all_var_data())
+
+
+def iso_date(text: Var) -> Var:
+    """« 28/11/2026 » -> "2026-11-28" in the browser (other text unchanged)."""
+    return _js_date(_TO_ISO, text)
+
+
+def french_date(iso: Var) -> Var:
+    """"2026-11-28" -> « 28/11/2026 » in the browser (other text unchanged)."""
+    return _js_date(_TO_FRENCH, iso)
+
+
+def date_input(value: Var, on_change, id: str, *, on_blur_only: bool = False, **props) -> rx.Component:
+    """A date field in jj/mm/aaaa. ``value`` is the state's ISO date; ``on_change(iso)``
+    returns the event. ``on_blur_only``: the date is sent when the field is left (for
+    handlers that save or query at once), not at each keystroke."""
+    props = {"type": "text", "id": id, "placeholder": "jj/mm/aaaa", "max_length": 10, "auto_complete": "off", **props}
+    if on_blur_only:
+        return rx.input(default_value=french_date(value), key=f"{id}-" + Var.create(value).to(str),
+                        on_blur=lambda text: on_change(iso_date(text)), **props)
+    return rx.input(value=french_date(value), on_change=lambda text: on_change(iso_date(text)), **props)

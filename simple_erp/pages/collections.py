@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import reflex as rx
 
+from simple_erp.components.forms import date_input
 from simple_erp.components.layout import empty_state, staff_page
 from simple_erp.db import session_scope
 from simple_erp.domain.money import format_decimal_fr
@@ -22,8 +23,11 @@ FILTER_KEYS = ("date_from", "date_to", "account_id", "method_id", "status")
 
 
 def _filters(values: dict[str, str]) -> payments.PaymentFilters:
-    def day(key: str) -> date | None:
-        return date.fromisoformat(values[key]) if values.get(key) else None
+    def day(key: str) -> date | None:  # a date not understood filters nothing
+        try:
+            return date.fromisoformat(values[key]) if values.get(key) else None
+        except ValueError:
+            return None
 
     def ident(key: str) -> int | None:
         return int(values[key]) if values.get(key) else None
@@ -97,14 +101,17 @@ def _choice(rows, key: str, empty: str, id: str, label: str) -> rx.Component:
     )
 
 
+def _date_filter(key: str) -> rx.Component:
+    return date_input(S.filters.get(key, ""), lambda v: S.set_filter(key, v), f"filter-{key.replace('_', '-')}",
+                      on_blur_only=True, width="8.5em")
+
+
 def collections_page() -> rx.Component:
     statuses = [[s.value, label] for s, label in STATUS_LABELS.items()]
     return staff_page(
         rx.flex(
-            rx.hstack(rx.el.label(rx.text("Du", size="2"), html_for="filter-date-from"),
-                      rx.input(type="date", id="filter-date-from", on_change=lambda v: S.set_filter("date_from", v)),
-                      rx.el.label(rx.text("au", size="2"), html_for="filter-date-to"),
-                      rx.input(type="date", id="filter-date-to", on_change=lambda v: S.set_filter("date_to", v)),
+            rx.hstack(rx.el.label(rx.text("Du", size="2"), html_for="filter-date-from"), _date_filter("date_from"),
+                      rx.el.label(rx.text("au", size="2"), html_for="filter-date-to"), _date_filter("date_to"),
                       align="center"),
             _choice(S.accounts, "account_id", "Tous les comptes", "filter-account", "Compte"),
             _choice(S.methods, "method_id", "Tous les moyens", "filter-method", "Moyen de paiement"),

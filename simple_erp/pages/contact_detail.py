@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from simple_erp.components.forms import error_text, labelled
+from simple_erp.components.forms import date_input, error_text, labelled
 from simple_erp.components.layout import staff_page
 from simple_erp.db import session_scope
 from simple_erp.domain.contact_rules import bic_from_iban, format_iban
@@ -188,7 +188,11 @@ def contact_form() -> rx.Component:
             ),
             _input("bic", "BIC", auto_complete="off"),
             _input("rum", "Réf mandat SEPA", hint="Référence unique du mandat (RUM), 35 caractères au plus."),
-            _input("mandate_signed_on", "Date de signature mandat SEPA", type="date"),
+            labelled("Date de signature mandat SEPA",
+                     date_input(ContactState.form.get("mandate_signed_on", ""),
+                                lambda value: ContactState.set_field("mandate_signed_on", value),
+                                "contact-mandate-signed-on", width="100%"),
+                     ContactState.errors.get("mandate_signed_on", "")),
         ),
         rx.card(
             labelled(

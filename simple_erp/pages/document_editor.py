@@ -317,7 +317,7 @@ class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
 
 # --- UI ------------------------------------------------------------------------------------
 
-from simple_erp.components.forms import labelled, read_only  # noqa: E402
+from simple_erp.components.forms import date_input, labelled, read_only  # noqa: E402
 from simple_erp.components.layout import staff_page  # noqa: E402
 
 _SELECT_CLASS = "rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface"
@@ -336,11 +336,11 @@ def header_block() -> rx.Component:
     return rx.card(rx.grid(
         labelled("Société émettrice", _select(s.company_choices, s.header.get("company_id", ""),
                                               lambda v: s.set_header("company_id", v), "doc-company", ~s.editable)),
-        labelled("Date d'émission", rx.input(type="date", value=s.header.get("issue_date", ""), disabled=~s.editable,
-                                             on_change=lambda v: s.set_header("issue_date", v), id="doc-issue-date")),
-        labelled("Date de livraison / prestation", rx.input(type="date", value=s.header.get("delivery_date", ""),
-                                                            disabled=~s.editable, id="doc-delivery-date",
-                                                            on_change=lambda v: s.set_header("delivery_date", v))),
+        labelled("Date d'émission", date_input(s.header.get("issue_date", ""), lambda v: s.set_header("issue_date", v),
+                                               "doc-issue-date", on_blur_only=True, disabled=~s.editable, width="100%")),
+        labelled("Date de livraison / prestation", date_input(s.header.get("delivery_date", ""),
+                                                              lambda v: s.set_header("delivery_date", v), "doc-delivery-date",
+                                                              on_blur_only=True, disabled=~s.editable, width="100%")),
         labelled("Conditions de paiement", _select(s.terms_choices, s.header.get("payment_terms", ""),
                                                    lambda v: s.set_header("payment_terms", v), "doc-terms", ~s.editable)),
         read_only("Date d'échéance", s.due_date_label, "doc-due-date"),

@@ -7,6 +7,7 @@ from datetime import date
 
 import reflex as rx
 
+from simple_erp.components.forms import date_input
 from simple_erp.components.layout import empty_state, staff_page
 from simple_erp.db import session_scope
 from simple_erp.domain.documents import DocumentKind
@@ -126,6 +127,11 @@ def _filter_input(key: str, placeholder: str, label: str = "", **props) -> rx.Co
                     on_change=DocumentListState.set_filter(key).debounce(400), id=f"filter-{key.replace('_', '-')}", **props)
 
 
+def _date_filter(key: str) -> rx.Component:
+    return date_input(DocumentListState.filters.get(key, ""), lambda v: DocumentListState.set_filter(key, v),
+                      f"filter-{key.replace('_', '-')}", on_blur_only=True, width="8.5em")
+
+
 def filters_bar() -> rx.Component:
     return rx.flex(
         rx.el.select(
@@ -136,8 +142,8 @@ def filters_bar() -> rx.Component:
             class_name="rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface", style={"padding": "0 8px"},
         ),
         _filter_input("contact_query", "Contact", "Contact"),
-        rx.hstack(rx.el.label(rx.text("Du", size="2"), html_for="filter-date-from"), _filter_input("date_from", "", type="date"),
-                  rx.el.label(rx.text("au", size="2"), html_for="filter-date-to"), _filter_input("date_to", "", type="date"),
+        rx.hstack(rx.el.label(rx.text("Du", size="2"), html_for="filter-date-from"), _date_filter("date_from"),
+                  rx.el.label(rx.text("au", size="2"), html_for="filter-date-to"), _date_filter("date_to"),
                   align="center"),
         _filter_input("amount_min", "Montant min (€)", "Montant minimum (€)", width="9em"),
         _filter_input("amount_max", "Montant max (€)", "Montant maximum (€)", width="9em"),

@@ -147,9 +147,21 @@ def test_every_page_is_french_and_every_control_has_a_name(page: Page):
     _tab(page, "Factures")
     page.get_by_label("Contact").fill(f"personne-{uuid.uuid4().hex[:8]}")
     expect(page.locator("#documents-empty")).to_contain_text("Aucune facture ne correspond")
+    since = page.get_by_label("Du", exact=True)
+    since.fill("le 1er janvier")  # not a date: the list says so
+    since.blur()
+    expect(page.get_by_text("Filtre invalide")).to_be_visible()
+    since.fill("01/01/2099")  # a French date: sent to the server as 2099-01-01
+    since.blur()
+    expect(page.get_by_text("Filtre invalide")).to_have_count(0)
+    expect(since).to_have_value("01/01/2099")
+    expect(page.locator("#documents-empty")).to_contain_text("Aucune facture ne correspond")
     audit("/erp")
     page.get_by_role("button", name="Nouvelle facture").first.click()
     expect(page).to_have_url(re.compile(r".*/erp/document/\d+$"))
+    # Dates are shown and typed jj/mm/aaaa whatever the browser's language.
+    expect(page.get_by_label("Date d'émission")).to_have_value(re.compile(r"^\d{2}/\d{2}/\d{4}$"))
+    expect(page.get_by_label("Date d'émission")).to_have_attribute("placeholder", "jj/mm/aaaa")
     page.get_by_role("button", name="Ligne libre").click()
     expect(page.locator(".document-line")).to_have_count(1)
     expect(page.get_by_label("Quantité ligne 1")).to_be_visible()
@@ -215,3 +227,20 @@ def test_every_page_is_french_and_every_control_has_a_name(page: Page):
 
     assert audit.checked >= 18
     assert not audit.offenders, "controls without an accessible name:\n" + "\n".join(audit.offenders)
+
+
+def test_the_connection_lost_notice_is_french(page: Page):
+    """The server refuses every websocket connection (a stand-in speaking Engine.IO):
+    after two failed attempts the notice shows, in French."""
+
+    def refuse(ws) -> None:
+        ws.send('0{"sid":"refuse","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}')
+        ws.on_message(lambda message: ws.send('44/_event,{"message":"refused"}') if str(message).startswith("40") else None)
+
+    page.route_web_socket(re.compile(r".*/_event/.*"), refuse)
+    page.goto("/connexion")
+    notice = page.locator("[data-sonner-toast]", has_text="Connexion au serveur perdue.")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("Nouvelle tentative en cours… Vérifiez que le serveur est joignable")
+    expect(page.locator('[title="Connexion au serveur perdue."]')).to_be_attached()
+    expect(page.get_by_text(re.compile("Cannot connect|Connection Error"))).to_have_count(0)
