@@ -15,6 +15,7 @@ from simple_erp.pages.admin_payments import PaymentAdminState
 from simple_erp.pages.contact_detail import ContactState, contact_page, new_contact_page
 from simple_erp.pages.collections import CollectionsState, collections_page
 from simple_erp.pages.contacts import ContactListState, contacts_page
+from simple_erp.pages.dashboard import DashboardState, dashboard_page
 from simple_erp.pages.document_editor import DocumentState, document_page
 from simple_erp.pages.documents import DocumentListState, documents_page
 from simple_erp.pages.profile import ProfileState, profile_page
@@ -58,3 +59,4 @@ app.add_page(documents_page, route="/erp", title="Simple ERP", on_load=[AuthStat
 app.add_page(document_page, route="/erp/document/[doc_id]", title="Document — Simple ERP", on_load=[AuthState.require_user, DocumentState.load])
 app.add_page(admin_erp_page, route="/admin-erp", title="Admin ERP — Simple ERP", on_load=[AuthState.require_user, AdminErpState.load, PaymentAdminState.load])
 app.add_page(collections_page, route="/encaissements", title="Encaissements — Simple ERP", on_load=[AuthState.require_user, CollectionsState.load])
+app.add_page(dashboard_page, route="/tableau-de-bord", title="Tableau de bord — Simple ERP", on_load=[AuthState.require_user, DashboardState.load])

@@ -7,6 +7,7 @@ import reflex as rx
 from simple_erp.state.auth import AuthState
 
 MENU = [
+    ("Tableau de bord", "/tableau-de-bord"),
     ("Contacts", "/contacts"),
     ("Simple ERP", "/erp"),
     ("Encaissements", "/encaissements"),

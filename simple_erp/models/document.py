@@ -6,10 +6,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from simple_erp.models.types import ScaledDecimal, UTCDateTime, utcnow
+
+
+# Predicates of the partial indexes (the queries of services.dashboard repeat them).
+OPEN_INVOICE = "kind = 'facture' AND status = 'finalise' AND amount_received < total_ttc"
+FINAL_AVOIR = "kind = 'avoir' AND status = 'finalise'"
 
 
 def _fk(target: str, nullable: bool = False, ondelete: str | None = None) -> Column:
@@ -24,6 +29,13 @@ class Document(SQLModel, table=True):
         Index("ix_document_kind_status_issue", "kind", "status", "issue_date", "id"),
         # Amount-range filters (and their capped count) in document lists.
         Index("ix_document_kind_ttc", "kind", "total_ttc", "status", "issue_date"),
+        # Tableau de bord (services.dashboard): open invoices by company and due date, the
+        # avoirs of an invoice, the invoiced total per month from the index alone.
+        Index("ix_document_open_invoices", "company_id", "due_date", "id", "total_ttc", "amount_received",
+              postgresql_where=text(OPEN_INVOICE), sqlite_where=text(OPEN_INVOICE)),
+        Index("ix_document_avoir_source", "source_id", "total_ttc",
+              postgresql_where=text(FINAL_AVOIR), sqlite_where=text(FINAL_AVOIR)),
+        Index("ix_document_company_kind_status_issue", "company_id", "kind", "status", "issue_date", "total_ttc"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

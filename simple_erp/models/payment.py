@@ -82,6 +82,8 @@ class Payment(SQLModel, table=True):
         # Encaissements: period filters on received_on (received) or requested_at (others).
         Index("ix_payment_received_on", "received_on"),
         Index("ix_payment_requested_at", "requested_at"),
+        # Tableau de bord: payments received per month, from the index alone.
+        Index("ix_payment_received_doc", "received_on", "status", "document_id", "amount", "amount_refunded"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
