@@ -215,6 +215,11 @@ def test_every_page_is_french_and_every_control_has_a_name(page: Page):
     expect(page.get_by_label("Sujet")).to_be_visible()
     audit("Admin CRM 14. Modèles d'email")
 
+    menu.get_by_role("link", name="Tableau de bord").click()
+    expect(page).to_have_url(re.compile(r".*/tableau-de-bord$"))
+    expect(menu.get_by_role("link", name="Tableau de bord")).to_have_attribute("aria-current", "page")
+    audit("/tableau-de-bord")
+
     page.goto("/profil")
     expect(page.get_by_label("Nom complet")).to_have_value(re.compile(".+"))
     audit("/profil")
@@ -225,7 +230,7 @@ def test_every_page_is_french_and_every_control_has_a_name(page: Page):
     expect(page.locator("#collection-count")).not_to_contain_text("(s)")
     audit("/encaissements")
 
-    assert audit.checked >= 18
+    assert audit.checked >= 19
     assert not audit.offenders, "controls without an accessible name:\n" + "\n".join(audit.offenders)
 
 
