@@ -11,6 +11,9 @@
   (received ≥ total TTC > 0; an invoice settled by an avoir is not "paid") whose last
   received payment is dated within the 12 months: the mean of (date of that last payment −
   issue date) in days (0 when paid before the issue date), rounded half up to a whole day.
+  When more than ``DELAY_SAMPLE`` (1 000, services.dashboard) payments of such invoices
+  were received in the 12 months, only the invoices of the 1 000 most recent ones count
+  (``limited``): a recent average, at a bounded cost.
 """
 
 from __future__ import annotations
@@ -91,6 +94,7 @@ def month_key(day: date) -> str:
 class PaymentDelay:
     invoices: int  # fully paid invoices counted
     total_days: int
+    limited: bool = False  # only the invoices of the most recent payments were counted
 
     @property
     def average_days(self) -> int | None:

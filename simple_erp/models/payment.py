@@ -6,10 +6,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from simple_erp.models.types import ScaledDecimal, UTCDateTime, utcnow
+
+
+# Predicate of a partial index: the statuses of domain.payment_rules.COUNTS_AS_RECEIVED
+# (services.dashboard repeats it).
+COUNTED_PAYMENT = "status IN ('partiellement_rembourse', 'recu')"
 
 
 def _fk(target: str, nullable: bool = False, ondelete: str | None = None) -> Column:
@@ -82,8 +87,9 @@ class Payment(SQLModel, table=True):
         # Encaissements: period filters on received_on (received) or requested_at (others).
         Index("ix_payment_received_on", "received_on"),
         Index("ix_payment_requested_at", "requested_at"),
-        # Tableau de bord: payments received per month, from the index alone.
-        Index("ix_payment_received_doc", "received_on", "status", "document_id", "amount", "amount_refunded"),
+        # Tableau de bord: the payments that count as received, per day, from the index alone.
+        Index("ix_payment_received_counted", "received_on", "document_id", "amount", "amount_refunded",
+              postgresql_where=text(COUNTED_PAYMENT), sqlite_where=text(COUNTED_PAYMENT)),
     )
 
     id: int | None = Field(default=None, primary_key=True)

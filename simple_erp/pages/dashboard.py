@@ -30,6 +30,13 @@ def _invoices(count: int) -> str:
     return f"{format_decimal_fr(count, 0)} facture{'s' if count > 1 else ''}"
 
 
+def _delay_note(delay) -> str:
+    plural = "s" if delay.invoices > 1 else ""
+    if delay.limited:
+        return f"sur les {_invoices(delay.invoices)} réglée{plural} les plus récemment"
+    return f"sur {_invoices(delay.invoices)} réglée{plural} en 12 mois"
+
+
 def _display(board: dashboard.Dashboard) -> dict:
     """The board as the page shows it: French strings; chart values as numbers (the edge)."""
     return {
@@ -40,7 +47,7 @@ def _display(board: dashboard.Dashboard) -> dict:
         "late_note": _invoices(board.late_count),
         "collected": format_eur(board.collected_this_month),
         "delay": days_label(board.payment_delay.average_days),
-        "delay_note": f"sur {_invoices(board.payment_delay.invoices)} réglée{'s' if board.payment_delay.invoices > 1 else ''} en 12 mois",
+        "delay_note": _delay_note(board.payment_delay),
         "months": [{"mois": m.label, "facture": float(m.invoiced), "encaisse": float(m.collected)} for m in board.months],
         "ages": [{"tranche": b.label, "montant": float(b.amount), "factures": b.count} for b in board.ages],
         "late_rows": [{"id": r.document_id, "number": r.number, "contact": r.contact_name,

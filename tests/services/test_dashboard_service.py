@@ -136,6 +136,14 @@ def test_hand_computed_company(session_factory, cheque):
     assert board.payment_delay.average_days == 6  # 5.5 rounded half up
 
 
+def test_payment_delay_counts_the_most_recent_payments_only(session_factory, cheque, monkeypatch):
+    ids = _company_a(session_factory, cheque)
+    monkeypatch.setattr(dashboard, "DELAY_SAMPLE", 1)
+    with session_factory() as session:
+        delay = dashboard.payment_delay(session, ids["company"], TODAY)
+    assert delay == dashboard.PaymentDelay(invoices=1, total_days=0, limited=True)  # fk only, paid the same day
+
+
 def test_two_companies_never_mix(session_factory, cheque):
     ids = _company_a(session_factory, cheque)
     b = _company(session_factory, "Boutique B")
