@@ -24,6 +24,7 @@ the newest payments and stops after ``DELAY_SAMPLE``.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -68,6 +69,24 @@ def _tune(session: Session) -> None:
     current transaction only."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL jit = off"))
+
+
+@contextmanager
+def _walking_joins(session: Session):
+    """PostgreSQL, for one query: join by index look-ups only. It underestimates how many
+    invoices are fully paid (``amount_received >= total_ttc``) and otherwise hashes every
+    document (18 ms with 100 000 documents, more with more) where walking the newest
+    payments and looking their invoices up stops after ``DELAY_SAMPLE`` (~2 ms)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        session.execute(text("SET LOCAL enable_hashjoin = off"))
+        session.execute(text("SET LOCAL enable_mergejoin = off"))
+    try:
+        yield
+    finally:
+        if postgres:
+            session.execute(text("SET LOCAL enable_hashjoin TO DEFAULT"))
+            session.execute(text("SET LOCAL enable_mergejoin TO DEFAULT"))
 
 
 def _cents(column):
@@ -247,11 +266,14 @@ def monthly_collected(session: Session, company_id: int, today: date) -> dict[st
     """"YYYY-MM" -> what the payments received that month count for now (a partly refunded
     payment for what was kept; refunded or charged back ones not at all)."""
     _tune(session)
-    source, conditions = _received_payments(session, company_id, today,
-                                            not _owns_every_document(session, company_id))
+    join = not _owns_every_document(session, company_id)
+    source, conditions = _received_payments(session, company_id, today, join)
     query = (select(_P.c.received_on, _money(func.sum(_cents(_P.c.amount) - _cents(_P.c.amount_refunded))))
              .select_from(source).where(*conditions).group_by(_P.c.received_on))
-    return _by_month(session.execute(query))
+    if not join:
+        return _by_month(session.execute(query))
+    with _walking_joins(session):  # a look-up per payment beats hashing every document
+        return _by_month(session.execute(query))
 
 
 def payment_delay(session: Session, company_id: int, today: date) -> PaymentDelay:
@@ -277,7 +299,8 @@ def payment_delay(session: Session, company_id: int, today: date) -> PaymentDela
     query = select(func.count(),
                    func.coalesce(func.sum(case((per_invoice.c.paid_on > per_invoice.c.issued_on, delay), else_=0)), 0),
                    func.coalesce(func.sum(per_invoice.c.payments), 0))
-    invoices, days, payments_seen = session.execute(query).one()
+    with _walking_joins(session):
+        invoices, days, payments_seen = session.execute(query).one()
     return PaymentDelay(int(invoices), int(days), limited=int(payments_seen) >= DELAY_SAMPLE)
 
 
