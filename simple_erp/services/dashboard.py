@@ -81,12 +81,10 @@ def _walking_joins(session: Session):
     if postgres:
         session.execute(text("SET LOCAL enable_hashjoin = off"))
         session.execute(text("SET LOCAL enable_mergejoin = off"))
-    try:
-        yield
-    finally:
-        if postgres:
-            session.execute(text("SET LOCAL enable_hashjoin TO DEFAULT"))
-            session.execute(text("SET LOCAL enable_mergejoin TO DEFAULT"))
+    yield  # on an error the transaction is aborted and its SET LOCAL undone: nothing to reset
+    if postgres:
+        session.execute(text("SET LOCAL enable_hashjoin TO DEFAULT"))
+        session.execute(text("SET LOCAL enable_mergejoin TO DEFAULT"))
 
 
 def _cents(column):

@@ -191,3 +191,34 @@ def test_nothing_yet(session_factory):
     assert not board.has_invoices
     assert (board.receivable, board.late, board.collected_this_month) == (D("0.00"), D("0.00"), D("0.00"))
     assert board.oldest_late == [] and all(not m.invoiced and not m.collected for m in board.months)
+
+
+def test_sqlite_reads_the_partial_indexes(session_factory, db_url):
+    """SQLite uses a partial index only when the query repeats its predicate with the same
+    constants (literals, not bound parameters): the open invoices and counted payments."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("SQLite's planner rule")
+    from sqlalchemy import text
+
+    statements = []
+
+    class Recorder:
+        def __init__(self, session):
+            self.session = session
+
+        def execute(self, statement, *args, **kwargs):
+            statements.append(statement)
+            return self.session.execute(statement, *args, **kwargs)
+
+        def get_bind(self):
+            return self.session.get_bind()
+
+    with session_factory() as session:
+        dashboard.oldest_late_invoices(Recorder(session), 1, TODAY)
+        dashboard.monthly_collected(Recorder(session), 1, TODAY)
+        plans = []
+        for statement in statements:
+            sql = str(statement.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}))
+            plans.append(" ".join(row[-1] for row in session.execute(text("EXPLAIN QUERY PLAN " + sql))))
+    assert "ix_document_open_invoices" in plans[0]
+    assert "ix_payment_received_counted" in plans[-1]
