@@ -113,7 +113,7 @@ def parse_decimal(text: str, max_decimals: int = 4) -> Decimal:
     if len(fraction) > max_decimals:
         if max_decimals == 0:
             raise DomainError("Nombre invalide : un nombre entier est attendu.")
-        raise DomainError(f"Nombre invalide : {max_decimals} décimale(s) au maximum.")
+        raise DomainError(f"Nombre invalide : {max_decimals} décimale{'s' if max_decimals > 1 else ''} au maximum.")
     if len(integer.lstrip("0")) > _MAX_DECIMAL_DIGITS:
         raise DomainError("Nombre invalide : valeur trop grande.")
     return _build(sign, integer, fraction).quantize(Decimal(1).scaleb(-len(fraction)))

@@ -9,6 +9,7 @@ from datetime import date, datetime, timezone
 
 import reflex as rx
 
+from simple_erp.components.forms import date_input
 from simple_erp.db import session_scope
 from simple_erp.domain.errors import DomainError
 from simple_erp.domain.money import format_decimal_fr, format_eur, parse_amount
@@ -248,7 +249,7 @@ class PaymentBlockMixin(rx.State, mixin=True):
         try:
             received_on = date.fromisoformat(raw)
         except ValueError:
-            return rx.toast.error("Saisissez la date de réception du paiement.")
+            return rx.toast.error("Date de réception du paiement invalide : saisissez-la au format jj/mm/aaaa.")
         try:
             with session_scope() as session:
                 payments.record_reception(session, int(payment_id), received_on, clock.today())
@@ -270,9 +271,9 @@ class PaymentBlockMixin(rx.State, mixin=True):
 
 def _reception(state, row: rx.Var) -> rx.Component:
     return rx.cond(row["can_receive"] == "1", rx.hstack(
-        _labelled("Date de réception du paiement", "receive-date-" + row["id"], rx.input(
-            type="date", value=state.receive_dates.get(row["id"], ""), size="1", class_name="receive-date",
-            id="receive-date-" + row["id"], on_change=lambda v: state.set_receive_date(row["id"], v))),
+        _labelled("Date de réception du paiement", "receive-date-" + row["id"], date_input(
+            state.receive_dates.get(row["id"], ""), lambda iso: state.set_receive_date(row["id"], iso),
+            "receive-date-" + row["id"], size="1", class_name="receive-date", width="8.5em")),
         rx.alert_dialog.root(
             rx.alert_dialog.trigger(rx.button("Enregistrer", size="1", class_name="receive-save")),
             rx.alert_dialog.content(

@@ -440,7 +440,7 @@ async def inbox(request: Request) -> Response:
     table = ("<table><thead><tr><th>Date (heure de Paris)</th><th>De</th><th>À</th><th>Objet</th><th>PJ</th></tr>"
              f"</thead><tbody>{rows}</tbody></table>")
     return _page("Boîte de réception de test", (
-        f"<p>{len(messages)} message(s) reçu(s), du plus récent au plus ancien ; rien n'est "
+        f"<p>{len(messages)} message{'s' if len(messages) > 1 else ''} reçu{'s' if len(messages) > 1 else ''}, du plus récent au plus ancien ; rien n'est "
         "réellement envoyé.</p>" + (table if messages
                                      else "<p class='empty'>Aucun message reçu pour l'instant.</p>")))
 

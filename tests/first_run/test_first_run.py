@@ -119,7 +119,7 @@ def _contact_with_mandate(page: Page, name: str) -> None:
     _field(page, "IBAN").fill("FR76 3000 6000 0112 3456 7890 189")
     _field(page, "BIC").fill("AGRIFRPP")
     _field(page, "Réf mandat SEPA").fill(f"RUM-{uuid.uuid4().hex[:10].upper()}")
-    _field(page, "Date de signature mandat SEPA").fill("2026-01-15")
+    _field(page, "Date de signature mandat SEPA").fill("15/01/2026")
     page.get_by_role("button", name="Enregistrer").click()
     toast(page, "Fiche contact enregistrée.")
     expect(page.get_by_text("Mandat SEPA complet")).to_be_visible()
@@ -167,7 +167,7 @@ def _cheque_received(page: Page) -> None:
     page.locator("#pay-request").click()
     row = page.locator(".payment-row").first
     expect(row.locator(".payment-status")).to_have_text("En attente de paiement")
-    row.locator(".receive-date input").fill(datetime.now(ZoneInfo("Europe/Paris")).date().isoformat())
+    row.locator(".receive-date input").fill(_today())  # jj/mm/aaaa, as a French user types it
     dialog = page.get_by_role("alertdialog")
     for _ in range(3):  # a re-render of the row may swallow the click
         row.locator(".receive-save").click()

@@ -97,7 +97,7 @@ def test_every_invalid_field_is_reported_at_once(session_factory):
 
 
 def test_penalty_rate_has_at_most_two_decimals(session_factory):
-    assert "2 décimale(s)" in errors_of(session_factory, late_penalty_rate="12,155")["late_penalty_rate"]
+    assert "2 décimales au maximum" in errors_of(session_factory, late_penalty_rate="12,155")["late_penalty_rate"]
     assert errors_of(session_factory, late_penalty_rate="")["late_penalty_rate"].endswith("obligatoire.")
 
 
@@ -247,7 +247,7 @@ def test_vat_rate_errors(session_factory):
     assert errors(None, rate="20") == {"rate": "Ce taux de TVA existe déjà."}
     assert errors(twenty.id, rate="10") == {"rate": "Ce taux de TVA existe déjà."}
     assert errors(None, rate="150")["rate"] == "Le taux doit être compris entre 0 et 100 %."
-    assert "2 décimale(s)" in errors(None, rate="5,555")["rate"]
+    assert "2 décimales au maximum" in errors(None, rate="5,555")["rate"]
     assert "non pris en charge" in errors(None, rate="7")["rate"]
     assert set(errors(None, rate="abc", label="")) == {"rate", "label"}
     assert "mention d'exonération" in errors(zero.id, rate="0", exemption_mention="")["exemption_mention"]

@@ -250,7 +250,7 @@ def test_update_line_errors_are_keyed_by_field(session_factory, company_id):
     assert errors["vat_rate"].startswith("Taux de TVA non autorisé.")
     with pytest.raises(ValidationErrors) as caught, session_factory() as session:
         documents.update_line(session, line_id, {"quantity": "1,2345", "unit_price": ""})
-    assert "3 décimale(s)" in caught.value.errors["quantity"]
+    assert "3 décimales au maximum" in caught.value.errors["quantity"]
     assert caught.value.errors["unit_price"] == "Prix unitaire HT : champ obligatoire."
     assert get(session_factory, doc_id).total_ttc == Decimal("120.00")  # unchanged
     with pytest.raises(DomainError, match="Cette ligne n'existe pas."), session_factory() as session:
