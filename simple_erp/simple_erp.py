@@ -30,7 +30,7 @@ migrate.upgrade_once()
 class IndexState(AuthState):
     @rx.event
     def route(self):
-        if self.current_user() is not None:
+        if self._current_user() is not None:
             return rx.redirect(HOME_ROUTE, replace=True)
         return AuthState.require_user
 

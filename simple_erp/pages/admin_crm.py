@@ -27,14 +27,14 @@ class AdminCrmState(AuthState):
 
     @rx.event
     def load(self):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return
         self.errors = {}
         self._refresh()
 
     @rx.event
     def add_user(self, form: dict):
-        user = self.current_user()
+        user = self._current_user()
         if user is None:
             return rx.toast.error(SESSION_EXPIRED)
         try:

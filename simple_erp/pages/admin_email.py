@@ -44,7 +44,7 @@ class EmailAdminState(AuthState):
 
     @rx.event
     def load(self):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return
         self.key_error, self.template, self.template_id, self.template_errors = "", {}, 0, {}
         with session_scope() as session:
@@ -62,7 +62,7 @@ class EmailAdminState(AuthState):
 
     @rx.event
     def save_settings(self):
-        refusal = self.admin_refusal()  # the SendGrid key: administrators only
+        refusal = self._admin_refusal()  # the SendGrid key: administrators only
         if refusal:
             return rx.toast.error(refusal)
         try:
@@ -79,7 +79,7 @@ class EmailAdminState(AuthState):
     @rx.event(background=True)
     async def send_test(self):
         async with self:
-            user = self.current_user()
+            user = self._current_user()
             if user is None:
                 yield rx.toast.error(SESSION_EXPIRED)
                 return
@@ -96,7 +96,7 @@ class EmailAdminState(AuthState):
     # --- 14. Modèles d'email ---------------------------------------------------------------
     @rx.event
     def select_rubrique(self, rubrique_id: str):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return
         self.rubrique_id, self.template, self.template_id = rubrique_id, {}, 0
         with session_scope() as session:
@@ -108,7 +108,7 @@ class EmailAdminState(AuthState):
 
     @rx.event
     def add_rubrique(self):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         try:
             with session_scope() as session:
@@ -123,7 +123,7 @@ class EmailAdminState(AuthState):
 
     @rx.event
     def edit_template(self, template_id: str):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         self.template_errors = {}
         with session_scope() as session:
@@ -141,7 +141,7 @@ class EmailAdminState(AuthState):
 
     @rx.event
     def save_template(self):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         try:
             with session_scope() as session:

@@ -71,7 +71,7 @@ class AdminErpState(MollieKeyMixin, AuthState):
 
     @rx.event
     def load(self):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return
         self.tab = "societe"
         with session_scope() as session:
@@ -91,7 +91,7 @@ class AdminErpState(MollieKeyMixin, AuthState):
     # --- 1. Société émettrice --------------------------------------------------------
     @rx.event
     def select_company(self, company_id: str):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         with session_scope() as session:
             if company_id == "new":
@@ -110,7 +110,7 @@ class AdminErpState(MollieKeyMixin, AuthState):
 
     @rx.event
     def save_company(self):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         try:
             with session_scope() as session:
@@ -127,7 +127,7 @@ class AdminErpState(MollieKeyMixin, AuthState):
 
     @rx.event
     async def upload_logo(self, files: list[rx.UploadFile]):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         if not self.company_id:
             return rx.toast.error("Enregistrez d'abord la société, puis ajoutez son logo.")
@@ -149,7 +149,7 @@ class AdminErpState(MollieKeyMixin, AuthState):
 
     @rx.event
     def save_patterns(self):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         if not self.company_id:
             return rx.toast.error("Créez d'abord une société émettrice.")
@@ -168,7 +168,7 @@ class AdminErpState(MollieKeyMixin, AuthState):
     # --- 3. Produits ----------------------------------------------------------------------
     @rx.event
     def edit_product(self, product_id: str):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         self.product_errors = {}
         if product_id == "new":
@@ -191,7 +191,7 @@ class AdminErpState(MollieKeyMixin, AuthState):
 
     @rx.event
     def save_product(self):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         try:
             with session_scope() as session:
@@ -212,7 +212,7 @@ class AdminErpState(MollieKeyMixin, AuthState):
     # --- 4. Taux de TVA -------------------------------------------------------------------
     @rx.event
     def edit_vat(self, vat_id: str):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         self.vat_errors = {}
         if vat_id == "new":
@@ -232,7 +232,7 @@ class AdminErpState(MollieKeyMixin, AuthState):
 
     @rx.event
     def save_vat(self):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         try:
             with session_scope() as session:

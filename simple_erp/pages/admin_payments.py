@@ -47,7 +47,7 @@ class PaymentAdminState(AuthState):
 
     @rx.event
     def load(self):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return
         with session_scope() as session:
             self._refresh(session)
@@ -57,7 +57,7 @@ class PaymentAdminState(AuthState):
         self.method, self.method_id, self.method_errors = {}, 0, {}
 
     def _save(self, action, success: str, errors_attr: str, reset):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         try:
             with session_scope() as session:
@@ -91,7 +91,7 @@ class PaymentAdminState(AuthState):
     # --- 10. Comptes ---------------------------------------------------------------------
     @rx.event
     def edit_account(self, account_id: str):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         self.account_errors = {}
         if account_id == "new":
@@ -122,7 +122,7 @@ class PaymentAdminState(AuthState):
     # --- 11. Types de paiement ---------------------------------------------------------------
     @rx.event
     def edit_type(self, type_id: str):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         self.type_errors = {}
         if type_id == "new":
@@ -152,7 +152,7 @@ class PaymentAdminState(AuthState):
     # --- 12. Moyens de paiement ---------------------------------------------------------------
     @rx.event
     def edit_method(self, method_id: str):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         self.method_errors = {}
         if method_id == "new":

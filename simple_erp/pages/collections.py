@@ -46,7 +46,7 @@ class CollectionsState(PaginationMixin, AuthState):
     total_label: str = ""
 
     def _fetch(self) -> None:
-        if self.current_user() is None:
+        if self._current_user() is None:
             self.rows, self.totals = [], []
             return
         with session_scope() as session:
@@ -83,7 +83,7 @@ class CollectionsState(PaginationMixin, AuthState):
 
     @rx.event
     def export_csv(self):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         with session_scope() as session:
             data = payments.collections_csv(session, _filters(self.filters))

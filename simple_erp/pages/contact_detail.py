@@ -38,7 +38,7 @@ class ContactState(AuthState):
     @rx.event
     def load_contact(self):
         self.editing, self.errors, self.form, self.not_found = False, {}, {}, False
-        if self.current_user() is None:
+        if self._current_user() is None:
             return
         try:
             contact_id = int(self.router.page.params.get("contact_id", "0"))
@@ -49,14 +49,14 @@ class ContactState(AuthState):
 
     @rx.event
     def load_new(self):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return
         self.current_id, self.view, self.mandate_complete, self.not_found = 0, {}, False, False
         self.form, self.errors, self.editing = contacts.empty_form(), {}, True
 
     @rx.event
     def start_edit(self):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         with session_scope() as session:
             data = contacts.contact_input(contacts.get_contact(session, self.current_id))
@@ -80,7 +80,7 @@ class ContactState(AuthState):
 
     @rx.event
     def derive_bic(self):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         try:
             self.form["bic"] = bic_from_iban(self.form.get("iban", ""))
@@ -92,7 +92,7 @@ class ContactState(AuthState):
 
     @rx.event
     def save(self):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         try:
             data = contacts.input_from_form(self.form)

@@ -21,7 +21,7 @@ class ContactListState(PaginationMixin, AuthState):
     rows: list[dict] = []
 
     def _fetch(self) -> None:
-        if self.current_user() is None:
+        if self._current_user() is None:
             self.rows, self.total = [], 0
             return
         with session_scope() as session:

@@ -83,7 +83,7 @@ class DashboardState(AuthState):
     late_rows: list[dict] = []
 
     async def _fetch(self) -> None:
-        if self.current_user() is None:
+        if self._current_user() is None:
             return
         self.companies = await asyncio.to_thread(_company_choices)
         ids = [c[0] for c in self.companies]
@@ -114,7 +114,7 @@ class DashboardState(AuthState):
 
     @rx.event
     def create_invoice(self):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         try:
             with session_scope() as session:

@@ -121,7 +121,7 @@ class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
 
     def _run(self, action, success: str = ""):
         """Checks the user, runs one service call in a transaction, reloads, reports."""
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         try:
             with session_scope() as session:
@@ -140,7 +140,7 @@ class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
     async def load(self):
         self.not_found, self.preview_open, self.line_errors = False, False, {}
         self.contact_results, self.product_results = [], []
-        if self.current_user() is None:
+        if self._current_user() is None:
             return
         try:
             self.doc_id = int(self.router.page.params.get("doc_id", "0"))
@@ -156,7 +156,7 @@ class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
 
     async def _refresh_from_feed(self) -> None:
         """Another tab, user or a webhook changed this document: show it."""
-        if not self.doc_id or self.current_user() is None:
+        if not self.doc_id or self._current_user() is None:
             return
         with session_scope() as session:
             self._reload(session)
@@ -170,7 +170,7 @@ class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
     # --- contacts ----------------------------------------------------------------------
     @rx.event
     def search_contacts(self, query: str):
-        if self.current_user() is None or len(query.strip()) < 2:
+        if self._current_user() is None or len(query.strip()) < 2:
             self.contact_results = []
             return
         with session_scope() as session:
@@ -190,7 +190,7 @@ class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
     # --- lines -----------------------------------------------------------------------------
     @rx.event
     def search_products(self, query: str):
-        if self.current_user() is None or not query.strip():
+        if self._current_user() is None or not query.strip():
             self.product_results = []
             return
         with session_scope() as session:
@@ -216,7 +216,7 @@ class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
         if line is None or line.get(field) == value:
             return None
         form = {k: line[k] for k in LINE_FIELDS} | {field: value}
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         try:
             with session_scope() as session:
@@ -242,7 +242,7 @@ class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
     # --- actions -------------------------------------------------------------------------
     @rx.event
     def show_preview(self):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         from simple_erp.providers.pdf import render_document_html
 
@@ -276,7 +276,7 @@ class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
 
     @rx.event
     def delete_draft(self):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         try:
             with session_scope() as session:
@@ -288,7 +288,7 @@ class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
     @rx.event(background=True)
     async def generate_pdf(self):
         async with self:
-            if self.current_user() is None:
+            if self._current_user() is None:
                 yield rx.toast.error(SESSION_EXPIRED)
                 return
             self.generating = True

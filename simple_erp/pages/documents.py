@@ -59,7 +59,7 @@ class DocumentListState(PaginationMixin, AuthState):
     simple_paiement: bool = False
 
     def _fetch(self) -> None:
-        if self.current_user() is None:
+        if self._current_user() is None:
             self.rows = []
             return
         try:
@@ -108,7 +108,7 @@ class DocumentListState(PaginationMixin, AuthState):
 
     @rx.event
     def create(self):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         try:
             with session_scope() as session:

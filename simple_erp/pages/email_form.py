@@ -70,7 +70,7 @@ class EmailFormMixin(rx.State, mixin=True):
 
     @rx.event
     def open_email_form(self):
-        user = self.current_user()
+        user = self._current_user()
         if user is None:
             return rx.toast.error(SESSION_EXPIRED)
         with session_scope() as session:
@@ -91,7 +91,7 @@ class EmailFormMixin(rx.State, mixin=True):
 
     @rx.event
     def select_email_rubrique(self, value: str):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return
         self.email_rubrique_id = value
         with session_scope() as session:
@@ -100,7 +100,7 @@ class EmailFormMixin(rx.State, mixin=True):
 
     @rx.event
     def select_email_template(self, value: str):
-        user = self.current_user()
+        user = self._current_user()
         if user is None or not value:
             return
         self.email_template_id = value
@@ -125,7 +125,7 @@ class EmailFormMixin(rx.State, mixin=True):
     @rx.event(background=True)
     async def send_email(self):
         async with self:
-            user = self.current_user()
+            user = self._current_user()
             if user is None:
                 yield rx.toast.error(SESSION_EXPIRED)
                 return
@@ -165,7 +165,7 @@ class EmailFormMixin(rx.State, mixin=True):
         """"Réessayer"; ``confirmed``: the user chose to send again an email that may
         already have gone (its last send got no answer)."""
         async with self:
-            if self.current_user() is None:
+            if self._current_user() is None:
                 yield rx.toast.error(SESSION_EXPIRED)
                 return
             doc_id = self.doc_id

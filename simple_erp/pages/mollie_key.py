@@ -42,7 +42,7 @@ class MollieKeyMixin(rx.State, mixin=True):
 
     @rx.event
     def save_mollie_key(self):
-        refusal = self.admin_refusal()  # API keys: administrators only
+        refusal = self._admin_refusal()  # API keys: administrators only
         if refusal:
             return rx.toast.error(refusal)
         if not self.company_id:
@@ -61,7 +61,7 @@ class MollieKeyMixin(rx.State, mixin=True):
     @rx.event(background=True)
     async def test_mollie_connection(self):
         async with self:
-            if self.current_user() is None:
+            if self._current_user() is None:
                 yield rx.toast.error(SESSION_EXPIRED)
                 return
             self.mollie_testing = True

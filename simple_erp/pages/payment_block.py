@@ -141,7 +141,7 @@ class PaymentBlockMixin(rx.State, mixin=True):
         """After "OK": the demande de paiement is stored first, then created at Mollie."""
         async with self:
             self.mollie_confirm_open = False
-            user = self.current_user()
+            user = self._current_user()
             if user is None:
                 yield rx.toast.error(SESSION_EXPIRED)
                 return
@@ -172,7 +172,7 @@ class PaymentBlockMixin(rx.State, mixin=True):
     @rx.event(background=True)
     async def retry_mollie(self, payment_id: str):
         async with self:
-            if self.current_user() is None:
+            if self._current_user() is None:
                 yield rx.toast.error(SESSION_EXPIRED)
                 return
             self.mollie_busy = True
@@ -190,7 +190,7 @@ class PaymentBlockMixin(rx.State, mixin=True):
     @rx.event(background=True)
     async def resync_payment(self, payment_id: str):
         async with self:
-            if self.current_user() is None:
+            if self._current_user() is None:
                 yield rx.toast.error(SESSION_EXPIRED)
                 return
         try:
@@ -213,7 +213,7 @@ class PaymentBlockMixin(rx.State, mixin=True):
         self.receive_dates[payment_id] = value
 
     def _request(self, allow_overpay: bool):
-        user = self.current_user()
+        user = self._current_user()
         if user is None:
             return rx.toast.error(SESSION_EXPIRED)
         self.overpay_message = ""
@@ -243,7 +243,7 @@ class PaymentBlockMixin(rx.State, mixin=True):
 
     @rx.event
     def record_reception(self, payment_id: str):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         raw = self.receive_dates.get(payment_id, "")
         try:
@@ -259,7 +259,7 @@ class PaymentBlockMixin(rx.State, mixin=True):
 
     @rx.event
     def cancel_payment(self, payment_id: str):
-        if self.current_user() is None:
+        if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
         try:
             with session_scope() as session:

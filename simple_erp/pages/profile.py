@@ -19,7 +19,7 @@ class ProfileState(AuthState):
 
     @rx.event
     def load(self):
-        user = self.current_user()
+        user = self._current_user()
         if user is None:
             return
         self.full_name, self.email, self.errors = user.full_name, user.email, {}
@@ -34,7 +34,7 @@ class ProfileState(AuthState):
 
     @rx.event
     def save(self):
-        user = self.current_user()
+        user = self._current_user()
         if user is None:
             return rx.toast.error(SESSION_EXPIRED)
         try:
@@ -49,7 +49,7 @@ class ProfileState(AuthState):
 
     @rx.event
     def change_password(self, form: dict):
-        user = self.current_user()
+        user = self._current_user()
         if user is None:
             return rx.toast.error(SESSION_EXPIRED)
         if form.get("new_password", "") != form.get("new_password_confirm", ""):

@@ -19,7 +19,7 @@ class SignInState(AuthState):
     @rx.event
     def load_sign_in(self):
         self.errors = {}
-        if self.current_user() is not None:
+        if self._current_user() is not None:
             return rx.redirect(HOME_ROUTE, replace=True)
         with session_scope() as session:
             if not auth.has_any_user(session):
@@ -29,7 +29,7 @@ class SignInState(AuthState):
     @rx.event
     def load_setup(self):
         self.errors = {}
-        if self.current_user() is not None:  # straight home, not through the sign-in page
+        if self._current_user() is not None:  # straight home, not through the sign-in page
             return rx.redirect(HOME_ROUTE, replace=True)
         with session_scope() as session:
             if auth.has_any_user(session):

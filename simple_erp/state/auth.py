@@ -1,5 +1,5 @@
 """The signed-in user. Every state that reads or changes business data inherits
-from AuthState and checks ``self.current_user()`` on the server in each handler:
+from AuthState and checks ``self._current_user()`` on the server in each handler:
 a client can send any event over the websocket."""
 
 from __future__ import annotations
@@ -25,16 +25,16 @@ class AuthState(rx.State):
     user_is_admin: bool = False
     signed_in: bool = False
 
-    def current_user(self) -> User | None:
+    def _current_user(self) -> User | None:
         """The user behind this browser's session, checked against the database."""
         with session_scope() as session:
             user = auth.user_for_token(session, self.session_token)
         self._show_user(user)
         return user
 
-    def admin_refusal(self) -> str:
+    def _admin_refusal(self) -> str:
         """"" when the signed-in user is an administrator, else why not (French)."""
-        user = self.current_user()
+        user = self._current_user()
         if user is None:
             return SESSION_EXPIRED
         return "" if user.is_admin else ADMIN_ONLY
@@ -48,7 +48,7 @@ class AuthState(rx.State):
     @rx.event
     def require_user(self):
         """on_load guard of every staff page."""
-        if self.current_user() is not None:
+        if self._current_user() is not None:
             return None
         with session_scope() as session:
             any_user = auth.has_any_user(session)

@@ -23,7 +23,7 @@ def saved(monkeypatch) -> list:
 
 
 def _as(monkeypatch, user) -> None:
-    monkeypatch.setattr(AuthState, "current_user", lambda self: user)
+    monkeypatch.setattr(AuthState, "_current_user", lambda self: user)
 
 
 def _toast_text(event) -> str:
