@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     sendgrid_timeout: float = Field(default=15.0, gt=0, le=60, alias="SENDGRID_TIMEOUT")
     # Public key (base64) of the SendGrid Event Webhook, to verify its signatures.
     sendgrid_event_public_key: str = Field(default="", alias="SENDGRID_EVENT_PUBLIC_KEY")
+    # Signed SendGrid events older than this (by their signed timestamp) are refused as replays.
+    sendgrid_event_max_age_seconds: int = Field(default=600, gt=0, alias="SENDGRID_EVENT_MAX_AGE_SECONDS")
+    # Largest body accepted on Reflex's upload endpoint (/_upload), multipart overhead
+    # included: the only upload is a company logo of 1 MB at most.
+    upload_max_bytes: int = Field(default=2 * 1024 * 1024, gt=0, alias="SIMPLE_ERP_UPLOAD_MAX_BYTES")
 
     @property
     def is_production(self) -> bool:

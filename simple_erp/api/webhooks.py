@@ -8,7 +8,8 @@ the database or on Mollie). Answers:
 
 * 200 "OK": applied, unchanged, ignored (logged: foreign payment, refused move, unknown
   Mollie status) and unknown ids (Mollie must not retry what it cannot fix);
-* 400: no id, or not a Mollie payment id (``tr_…``), or an unreadable / oversized body;
+* 400: no id, or not a Mollie payment id (``tr_…``), or an unreadable body;
+* 413: a body over 4 KiB (declared, or counted as it arrives: the rest is never read);
 * 503: Mollie could not be reached (timeout, 5xx, 429): Mollie retries later;
 * 500: anything unexpected (the database down…), logged; Mollie retries too.
 
@@ -36,6 +37,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from simple_erp import db
+from simple_erp.api.limits import BodyTooLarge, read_body, too_large
 from simple_erp.providers.mollie import MollieError
 from simple_erp.services import mollie_payments
 
@@ -82,10 +84,11 @@ def make_webhook_handler(session_factory: Callable | None = None):
     factory = session_factory or _default_session_factory
 
     async def mollie_webhook(request: Request) -> Response:
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            return PlainTextResponse("Requête invalide.", status_code=400)
-        payment_id = _payment_id(await request.body(), request.headers.get("content-type", ""))
+        try:
+            body = await read_body(request, MAX_BODY_BYTES)
+        except BodyTooLarge:
+            return too_large()
+        payment_id = _payment_id(body, request.headers.get("content-type", ""))
         if payment_id is None:
             return PlainTextResponse("Requête invalide : identifiant de paiement Mollie attendu.", status_code=400)
         try:

@@ -166,3 +166,41 @@ def test_sandbox_signed_events_end_to_end(served_route, private_key, session_fac
         assert message.last_event == "bounce" and "compta@client.fr" in message.last_event_detail
         ids = set(session.exec(select(EmailEvent.sg_event_id)))
     assert ids == {e["sg_event_id"] for e in answer["events"]}
+
+
+# --- replays: the signed timestamp must be recent ------------------------------------------------
+
+
+@pytest.mark.parametrize("age", [11 * 60, 3600, 86_400 * 3, -10 * 60])
+def test_a_signed_post_too_old_or_from_the_future_is_refused_as_a_replay(client, private_key, session_factory,
+                                                                        message_id, age):
+    body, headers = signed(private_key, [event("r1")], timestamp=str(int(time.time()) - age))
+    answer = client.post(URL, content=body, headers=headers)
+    assert answer.status_code == 403 and answer.json() == {"error": "stale timestamp"}
+    assert stored_events(session_factory) == 0
+
+
+@pytest.mark.parametrize("age", [0, 9 * 60, -60])
+def test_a_recent_signed_post_is_accepted(client, private_key, session_factory, message_id, age):
+    body, headers = signed(private_key, [event(f"fresh{age}")], timestamp=str(int(time.time()) - age))
+    assert client.post(URL, content=body, headers=headers).status_code == 200
+    assert stored_events(session_factory) == 1
+
+
+def test_the_accepted_age_is_a_setting(client, private_key, monkeypatch, session_factory, message_id):
+    monkeypatch.setenv("SENDGRID_EVENT_MAX_AGE_SECONDS", "30")
+    get_settings.cache_clear()
+    body, headers = signed(private_key, [event("s1")], timestamp=str(int(time.time()) - 60))
+    assert client.post(URL, content=body, headers=headers).status_code == 403
+    body, headers = signed(private_key, [event("s1")], timestamp=str(int(time.time()) - 5))
+    assert client.post(URL, content=body, headers=headers).status_code == 200
+
+
+def test_a_replayed_capture_is_refused_once_old(client, private_key, session_factory, message_id, monkeypatch):
+    """The same signed bytes, accepted when fresh, are refused when sent again later."""
+    body, headers = signed(private_key, [event("cap1")])
+    assert client.post(URL, content=body, headers=headers).status_code == 200
+    later = time.time() + 11 * 60
+    monkeypatch.setattr(email_events, "_now", lambda: later)
+    assert client.post(URL, content=body, headers=headers).status_code == 403
+    assert stored_events(session_factory) == 1
