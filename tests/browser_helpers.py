@@ -34,7 +34,7 @@ def sign_in(page: Page, email: str = ADMIN["email"], password: str = ADMIN["pass
     page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Mot de passe", exact=True).fill(password)
     page.get_by_role("button", name="Se connecter").click()
-    expect(page).to_have_url(re.compile(r".*/contacts$"))
+    expect(page).to_have_url(re.compile(r".*/tableau-de-bord$"))
 
 
 def sign_out(page: Page) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from simple_erp.state.auth import AuthState
+from simple_erp.state.auth import HOME_ROUTE, AuthState
 
 MENU = [
     ("Tableau de bord", "/tableau-de-bord"),
@@ -44,7 +44,7 @@ def _user_menu() -> rx.Component:
 
 def top_bar() -> rx.Component:
     return rx.flex(
-        rx.link(rx.heading("Simple ERP", size="5"), href="/contacts", underline="none"),
+        rx.link(rx.heading("Simple ERP", size="5"), href=HOME_ROUTE, underline="none"),
         rx.el.nav(
             rx.flex(*[_menu_link(label, href) for label, href in MENU], spacing="4", wrap="wrap", align="center"),
             aria_label="Menu principal",

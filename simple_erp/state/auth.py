@@ -4,6 +4,8 @@ a client can send any event over the websocket."""
 
 from __future__ import annotations
 
+import asyncio
+
 import reflex as rx
 
 from simple_erp.db import session_scope
@@ -12,7 +14,7 @@ from simple_erp.services import auth
 
 SIGN_IN_ROUTE = "/connexion"
 SETUP_ROUTE = "/installation"
-HOME_ROUTE = "/contacts"
+HOME_ROUTE = "/tableau-de-bord"  # « Tableau de bord »: where a signed-in user lands
 SESSION_EXPIRED = "Session expirée : reconnectez-vous."
 ADMIN_ONLY = "Réservé aux administrateurs : seul un administrateur peut modifier les clés API."
 
@@ -61,3 +63,33 @@ class AuthState(rx.State):
         self.session_token = ""
         self._show_user(None)
         return rx.redirect(SIGN_IN_ROUTE, replace=True)
+
+
+def _user_for_session_token(session_token: str) -> User | None:
+    with session_scope() as session:
+        return auth.user_for_token(session, session_token)
+
+
+async def client_is_signed_in(client_token: str, manager=None) -> bool:
+    """Whether the browser tab behind a Reflex client token has a valid session, for the
+    upload guard (simple_erp.api.limits), before Reflex reads the upload's body.
+
+    Its AuthState is read from Reflex's state manager without taking the tab's lock, and
+    its session checked in the database. With the in-process state managers (memory, disk:
+    one worker) a tab the process does not hold is not signed in and nothing is created for
+    it; with Redis, an unknown tab reads as a fresh state (not stored), so not signed in.
+    """
+    from reflex.istate.manager import get_state_manager
+    from reflex.istate.manager.token import BaseStateToken
+
+    manager = manager or get_state_manager()
+    token = BaseStateToken(ident=client_token, cls=AuthState)
+    held = getattr(manager, "states", None)
+    if isinstance(held, dict) and token.cache_key not in held:
+        return False
+    root = await manager.get_state(token)
+    state = await root.get_state(AuthState)
+    session_token = state.session_token
+    if not session_token:
+        return False
+    return await asyncio.to_thread(_user_for_session_token, session_token) is not None

@@ -44,12 +44,12 @@ def test_first_admin_is_created_from_the_welcome_page(page: Page):
     page.get_by_label("Mot de passe", exact=True).fill(ADMIN["password"])
     page.get_by_label("Confirmer le mot de passe", exact=True).fill(ADMIN["password"])
     page.get_by_role("button", name="Créer le compte administrateur").click()
-    expect(page).to_have_url(re.compile(r".*/contacts$"))
+    expect(page).to_have_url(re.compile(r".*/tableau-de-bord$"))
     expect(page.locator("#user-menu")).to_contain_text(ADMIN["name"])
     # Once an account exists, the welcome page sends the signed-in user home...
     page.goto("/installation")
-    expect(page).to_have_url(re.compile(r".*/contacts$"))
-    expect(page.get_by_role("heading", name="Contacts")).to_be_visible()
+    expect(page).to_have_url(re.compile(r".*/tableau-de-bord$"))
+    expect(page.get_by_role("heading", name="Tableau de bord")).to_be_visible()
     # ...and anyone else to the sign-in page; the admin form is never shown again.
     sign_out(page)
     page.goto("/installation")
@@ -67,7 +67,7 @@ def test_sign_in_rejects_a_wrong_password_then_accepts_the_right_one(page: Page)
     expect(page.get_by_text("Email ou mot de passe incorrect.")).to_be_visible()
     page.get_by_label("Mot de passe", exact=True).fill(ADMIN["password"])
     page.get_by_role("button", name="Se connecter").click()
-    expect(page).to_have_url(re.compile(r".*/contacts$"))
+    expect(page).to_have_url(re.compile(r".*/tableau-de-bord$"))
     page.reload()  # the session survives a reload
     expect(page.locator("#user-menu")).to_contain_text(ADMIN["name"])
 
