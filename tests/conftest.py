@@ -108,3 +108,12 @@ def session_factory(engine):
         return session_scope(engine)
 
     return factory
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Each phase's report on the item (``item.rep_call``…): browser fixtures keep a
+    screenshot of a failed test."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

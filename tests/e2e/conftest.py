@@ -28,9 +28,9 @@ os.environ.update({
 })
 
 import pytest  # noqa: E402
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
-from tests.browser_helpers import ADMIN, CHROMIUM_ARGS, db_session, ensure_admin, sign_in  # noqa: E402,F401
+from tests.browser_helpers import ADMIN, chromium, db_session, ensure_admin, french_page, sign_in  # noqa: E402,F401
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 expect.set_options(timeout=15_000)
@@ -60,29 +60,14 @@ def backend_url(harness) -> str:
 
 @pytest.fixture(scope="session")
 def browser() -> Browser:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(browser: Browser, base_url: str, request) -> Page:
-    context = browser.new_context(base_url=base_url, locale="fr-FR", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield page
-    if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
-        out = PROJECT_ROOT / "test-artifacts"
-        out.mkdir(exist_ok=True)
-        page.screenshot(path=str(out / f"{request.node.name}.png"), full_page=True)
-    context.close()
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    setattr(item, f"rep_{report.when}", report)
+    with french_page(browser, base_url, request) as page:
+        yield page
 
 
 @pytest.fixture

@@ -23,10 +23,10 @@ os.environ["SIMPLE_ERP_DATA_DIR"] = str(_TMP)
 os.environ.setdefault("SIMPLE_ERP_SECRET_KEY", Fernet.generate_key().decode())
 
 import pytest  # noqa: E402
-from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from tests.browser_helpers import CHROMIUM_ARGS  # noqa: E402
+from tests.browser_helpers import chromium, french_page  # noqa: E402
 
 expect.set_options(timeout=20_000)
 
@@ -93,18 +93,14 @@ def base_url(prod_app) -> str:
 
 @pytest.fixture(scope="session")
 def browser() -> Browser:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
-def page(browser: Browser, base_url: str) -> Page:
-    context = browser.new_context(base_url=base_url, locale="fr-FR", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    yield page
-    context.close()
+def page(browser: Browser, base_url: str, request) -> Page:
+    with french_page(browser, base_url, request) as page:
+        yield page
 
 
 @pytest.fixture

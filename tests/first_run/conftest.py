@@ -7,9 +7,9 @@ import shutil
 import subprocess
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.browser_helpers import CHROMIUM_ARGS
+from tests.browser_helpers import chromium, french_page
 from tests.first_run.harness import FRONTEND, ROOT, RunningApp
 
 
@@ -35,27 +35,12 @@ def app(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser() -> Browser:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(browser: Browser, request) -> Page:
-    context = browser.new_context(base_url=FRONTEND, locale="fr-FR", viewport={"width": 1400, "height": 900})
-    page = context.new_page()
     expect.set_options(timeout=20_000)
-    yield page
-    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
-        out = ROOT / "test-artifacts"
-        out.mkdir(exist_ok=True)
-        page.screenshot(path=str(out / f"{request.node.name}.png"), full_page=True)
-    context.close()
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    setattr(item, f"rep_{report.when}", report)
+    with french_page(browser, FRONTEND, request, width=1400) as page:
+        yield page
