@@ -1,5 +1,10 @@
 """Custom HTTP routes mounted beside Reflex (api_transformer): health, signed file
-downloads, the Mollie and SendGrid webhooks, the customer's public payment page."""
+downloads, the Mollie and SendGrid webhooks, the customer's public payment page.
+
+Reflex mounts its own backend (websocket, ``/_upload``, in production the built pages)
+inside this Starlette app (``App.__call__``: ``api.mount("", reflex_backend)``), so the
+middlewares here see every HTTP request: security headers on every answer, and the cap and
+session check in front of Reflex's upload endpoint."""
 
 from __future__ import annotations
 
@@ -8,10 +13,13 @@ from urllib.parse import quote
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from simple_erp.api.headers import SecurityHeaders
+from simple_erp.api.limits import UploadGuard
 from simple_erp.db import get_engine, session_scope
 from simple_erp.domain.errors import DomainError
 from simple_erp.services import documents, signed_urls
@@ -65,4 +73,10 @@ def _routes() -> list:
     ]
 
 
-api = Starlette(routes=_routes())
+def build_api() -> Starlette:
+    """The API app: its routes, behind the security headers and the upload guard (the
+    headers outermost, so the guard's 413 and 403 carry them too)."""
+    return Starlette(routes=_routes(), middleware=[Middleware(SecurityHeaders), Middleware(UploadGuard)])
+
+
+api = build_api()

@@ -77,7 +77,7 @@ class UploadGuard:
         self.app = app
         self.max_bytes = max_bytes
         self.path = path
-        self.session_check = session_check or _reflex_session_check
+        self.session_check = session_check  # None: the tab's Reflex state (looked up at call time)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].rstrip("/") != self.path:
@@ -129,7 +129,7 @@ class UploadGuard:
         if not token or len(token) > 128:
             return False
         try:
-            return await self.session_check(token)
+            return await (self.session_check or _reflex_session_check)(token)
         except Exception:  # noqa: BLE001 - refuse (fail closed) but say why in the log
             log.exception("Upload session check failed: upload refused")
             return False

@@ -46,9 +46,10 @@ def _status(sock: socket.socket) -> int:
     return int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else 0
 
 
-def post_raw(port: int, path: str, headers: dict[str, str], total: int, chunked: bool) -> tuple[int, int]:
-    """POST ``total`` bytes (declared with Content-Length, or chunked without it), stopping
-    as soon as the server answers or closes: (status, body bytes sent)."""
+def post_raw(port: int, path: str, headers: dict[str, str], total: int, chunked: bool,
+             prefix: bytes = b"") -> tuple[int, int]:
+    """POST ``total`` bytes (declared with Content-Length, or chunked without it), the first
+    ones ``prefix``, stopping as soon as the server answers or closes: (status, body bytes sent)."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=10)
     framing = {"Transfer-Encoding": "chunked"} if chunked else {"Content-Length": str(total)}
     head = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", *(f"{k}: {v}" for k, v in (headers | framing).items())]
@@ -59,7 +60,7 @@ def post_raw(port: int, path: str, headers: dict[str, str], total: int, chunked:
         while sent < total:
             if select.select([sock], [], [], 0)[0]:
                 break  # the server answered (or closed) before the body's end
-            data = payload[: min(CHUNK, total - sent)]
+            data = (prefix if sent == 0 and prefix else payload)[: min(CHUNK, total - sent)]
             sock.sendall(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
             sent += len(data)
         else:
@@ -75,9 +76,10 @@ def post_raw(port: int, path: str, headers: dict[str, str], total: int, chunked:
         sock.close()
 
 
-def asgi_post(app, path: str, headers: dict[str, str], chunks: int, chunk_size: int = 1024) -> tuple[int, int]:
-    """POST a body of ``chunks`` chunks (no Content-Length) straight to the ASGI app:
-    (status, number of chunks the application pulled)."""
+def asgi_post(app, path: str, headers: dict[str, str], chunks: int, chunk_size: int = 1024,
+              prefix: bytes = b"") -> tuple[int, int]:
+    """POST a body of ``chunks`` chunks (no Content-Length; the first one ``prefix`` when
+    given) straight to the ASGI app: (status, number of chunks the application pulled)."""
     pulled = 0
     status = 0
 
@@ -85,7 +87,8 @@ def asgi_post(app, path: str, headers: dict[str, str], chunks: int, chunk_size: 
         nonlocal pulled
         if pulled < chunks:
             pulled += 1
-            return {"type": "http.request", "body": b"x" * chunk_size, "more_body": pulled < chunks}
+            body = prefix if pulled == 1 and prefix else b"x" * chunk_size
+            return {"type": "http.request", "body": body, "more_body": pulled < chunks}
         await asyncio.sleep(3600)  # a client that sent everything waits for the answer
         return {"type": "http.disconnect"}
 
