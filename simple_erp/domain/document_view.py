@@ -66,3 +66,5 @@ class DocumentView:
     corrected_date: date | None = None
     # Mentions for 0 % lines (exemption articles), printed under the totals.
     vat_exemption_mentions: tuple[str, ...] = field(default_factory=tuple)
+    # Factur-X CII XML (domain.einvoice_cii) that the PDF embeds: finalised facture or avoir only.
+    einvoice_xml: bytes = b""

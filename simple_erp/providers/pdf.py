@@ -3,7 +3,11 @@
 The only module importing xhtml2pdf. One template (templates/document.html, a
 ``string.Template`` loaded once) serves both outputs; every user-provided text
 goes through ``html.escape`` before it reaches it. ``render_document_pdf`` is the
-one function from a document to PDF bytes (Factur-X / PDF/A-3 will slot in there).
+one function from a document to PDF bytes: xhtml2pdf, then PDF/A-3 (``providers.pdfa``),
+with the Factur-X XML embedded when the view carries one (finalised facture or avoir).
+
+ReportLab's defaults (canvas base font, table cell font) are the embedded DejaVu Sans
+instead of Helvetica, which PDF/A forbids since it is not embedded.
 """
 
 from __future__ import annotations
@@ -15,6 +19,10 @@ from decimal import Decimal
 from pathlib import Path
 from string import Template
 
+from reportlab import rl_config
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import tables
 from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 
@@ -26,11 +34,25 @@ from simple_erp.domain.documents import (
     late_penalty_text,
 )
 from simple_erp.domain.money import decimal_places, format_date_fr, format_decimal_fr, format_eur
+from simple_erp.providers.pdfa import to_pdfa3
 
 FONTS_DIR = Path(__file__).resolve().parents[2] / "assets" / "fonts"
 FONT_REGULAR = FONTS_DIR / "DejaVuSans.ttf"
 FONT_BOLD = FONTS_DIR / "DejaVuSans-Bold.ttf"
 _TEMPLATE = Template((Path(__file__).parent / "templates" / "document.html").read_text("utf-8"))
+BASE_FONT = "SimpleErpDejaVuSans"
+
+
+def _embedded_default_font() -> None:
+    """ReportLab selects its default font on every page (canvas) and table cell even when no
+    glyph is drawn with it: make that default the embedded DejaVu Sans (PDF/A)."""
+    if BASE_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(BASE_FONT, FONT_REGULAR.as_posix()))
+    rl_config.canvas_basefontname = BASE_FONT
+    tables.CellStyle.fontname = BASE_FONT
+
+
+_embedded_default_font()
 
 #: What a render may read: the font directory and data: URIs; never the network.
 RESOURCE_POLICY = ResourceAccessPolicy(
@@ -251,8 +273,7 @@ def render_document_html(view: DocumentView, for_pdf: bool = False) -> str:
         return body
     # xhtml2pdf breaks lines at U+202F and prints it as a plain space; a no-break
     # space keeps "1 234,56 €" on one line.
-    title = f"{view.kind_label} (brouillon)" if draft else f"{view.kind_label} {view.number}"
-    return _PDF_PAGE.substitute(title=_e(title), body=body.replace("\u202f", _NBSP))
+    return _PDF_PAGE.substitute(title=_e(pdf_title(view)), body=body.replace("\u202f", _NBSP))
 
 
 def link_callback(uri: str, rel: str | None = None) -> str:
@@ -274,6 +295,23 @@ def _html_to_pdf(source: str) -> bytes:
     return out.getvalue()
 
 
+def pdf_title(view: DocumentView) -> str:
+    draft = view.is_draft or not view.number
+    return f"{view.kind_label} (brouillon)" if draft else f"{view.kind_label} {view.number}"
+
+
 def render_document_pdf(view: DocumentView) -> bytes:
-    """The document as PDF bytes (A4, DejaVu Sans embedded, "Page x / y")."""
-    return _html_to_pdf(render_document_html(view, for_pdf=True))
+    """The document as PDF/A-3 bytes (A4, DejaVu Sans embedded, "Page x / y"); a Factur-X
+    EN 16931 PDF when ``view.einvoice_xml`` is set."""
+    raw = _html_to_pdf(render_document_html(view, for_pdf=True))
+    title = pdf_title(view)
+    buyer = view.buyers[0].name if view.buyers else ""
+    try:
+        return to_pdfa3(
+            raw, title=title, author=view.seller.name,
+            subject=f"{title} — {view.seller.name}" + (f" pour {buyer}" if buyer else ""),
+            keywords="Factur-X, EN 16931, facture électronique" if view.einvoice_xml else "",
+            facturx_xml=view.einvoice_xml or None,
+        )
+    except Exception as exc:  # factur-x raises a bare Exception on an XML outside its XSD
+        raise RuntimeError(f"Échec de la génération du PDF/A (Factur-X) : {exc}") from exc

@@ -4,6 +4,8 @@ or a contact afterwards never changes a finalised document.
 
 A draft builds the same structure from live data. The logo is not frozen (it stays the
 company's current logo); generated PDFs are kept unchanged in ``document_file`` anyway.
+The postal addresses are also kept field by field (``seller_address``, ``buyer_addresses``)
+for the Factur-X XML; documents frozen before that read them back from the printed lines.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import date
 from decimal import Decimal
 
 from simple_erp.domain.document_view import PartyView
+from simple_erp.domain.einvoice import PostalAddress
 from simple_erp.domain.documents import PAYMENT_TERMS_LABELS, PaymentTerms
 from simple_erp.models.company import Company
 from simple_erp.models.contact import Contact
@@ -35,6 +38,13 @@ class PrintedDetails:
     vat_exemption_mentions: tuple[str, ...] = field(default_factory=tuple)
     corrected_number: str = ""
     corrected_date: date | None = None
+    seller_address: PostalAddress | None = None  # None in snapshots frozen before it was kept
+    buyer_addresses: tuple[PostalAddress, ...] = ()
+
+
+def postal_address(owner: Company | Contact) -> PostalAddress:
+    return PostalAddress(owner.address_line1.strip(), owner.address_line2.strip(), owner.postal_code.strip(),
+                         owner.city.strip(), (owner.country or "FR").strip().upper())
 
 
 def _address_lines(line1: str, line2: str, postal_code: str, city: str, country: str) -> tuple[str, ...]:
@@ -105,6 +115,8 @@ def printed_details(
         vat_exemption_mentions=mentions,
         corrected_number=corrected_number,
         corrected_date=corrected_date,
+        seller_address=postal_address(company),
+        buyer_addresses=tuple(postal_address(c) for c in contacts),
     )
 
 
@@ -127,9 +139,21 @@ def _party_from_json(data: dict) -> PartyView:
     return PartyView(**values)
 
 
+def _address_from_json(data: dict | None) -> PostalAddress | None:
+    if not data:
+        return None
+    names = {f.name for f in dataclasses.fields(PostalAddress)}
+    return PostalAddress(**{k: str(v) for k, v in data.items() if k in names})
+
+
 def to_json(details: PrintedDetails) -> str:
+    addresses = {}
+    if details.seller_address is not None:
+        addresses = {"seller_address": dataclasses.asdict(details.seller_address),
+                     "buyer_addresses": [dataclasses.asdict(a) for a in details.buyer_addresses]}
     return json.dumps(
         {
+            **addresses,
             "version": SNAPSHOT_VERSION,
             "seller": _party_to_json(details.seller),
             "buyers": [_party_to_json(b) for b in details.buyers],
@@ -163,4 +187,6 @@ def from_json(text: str) -> PrintedDetails:
         vat_exemption_mentions=tuple(data.get("vat_exemption_mentions", ())),
         corrected_number=data.get("corrected_number", ""),
         corrected_date=date.fromisoformat(corrected) if corrected else None,
+        seller_address=_address_from_json(data.get("seller_address")),
+        buyer_addresses=tuple(a for a in map(_address_from_json, data.get("buyer_addresses", ())) if a),
     )

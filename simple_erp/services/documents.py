@@ -39,7 +39,7 @@ from simple_erp.models.company import Company
 from simple_erp.models.contact import Contact
 from simple_erp.models.document import Document, DocumentContact, DocumentFile, DocumentLine
 from simple_erp.models.types import utcnow
-from simple_erp.services import catalog, changes, companies, document_snapshot
+from simple_erp.services import catalog, changes, companies, document_snapshot, einvoice
 from simple_erp.services.document_lists import (  # noqa: F401 - part of this module's API
     COUNT_CAP,
     DocumentFilters,
@@ -635,9 +635,10 @@ def pdf_basename(doc: Document) -> str:
 
 def generate_pdf(session: Session, doc_id: int, render: Callable[[DocumentView], bytes]) -> DocumentFile:
     """Render the document and keep the PDF as a new file (files are never overwritten:
-    a second generation is "<name>-2.pdf", then "-3"…)."""
+    a second generation is "<name>-2.pdf", then "-3"…). A finalised facture or avoir is
+    rendered with its Factur-X XML (``services.einvoice``), which the renderer embeds."""
     doc = get_document(session, doc_id)
-    content = render(document_view(session, doc_id))
+    content = render(einvoice.with_facturx(session, doc, document_view(session, doc_id)))
     if not isinstance(content, (bytes, bytearray)) or not content:
         raise DomainError("La génération du PDF n'a produit aucun contenu.")
     content = bytes(content)
