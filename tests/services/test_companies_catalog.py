@@ -295,7 +295,7 @@ def test_product_errors_are_all_reported(session_factory):
     assert caught.value.errors["unit_price"] == "Le prix unitaire HT ne peut pas être négatif."
     with pytest.raises(ValidationErrors) as caught, session_factory() as session:
         catalog.save_product(session, None, product(unit_price="0,12345", vat_rate=""))
-    assert "4 décimale(s)" in caught.value.errors["unit_price"]
+    assert "4 décimales au maximum" in caught.value.errors["unit_price"]
     assert caught.value.errors["vat_rate"] == "Taux de TVA : champ obligatoire."
 
 
