@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.vars import Var
+from reflex.vars.object import ObjectVar
+from reflex.vars.sequence import ArrayVar
 
 from simple_erp.components.forms import file_upload, labelled
 from simple_erp.components.layout import empty_state, staff_page
@@ -129,6 +132,8 @@ class AdminErpState(MollieKeyMixin, AuthState):
     async def upload_logo(self, files: list[rx.UploadFile]):
         if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
+        if not files:  # every file was refused in the browser (logo_rejected says why)
+            return None
         if not self.company_id:
             return rx.toast.error("Enregistrez d'abord la société, puis ajoutez son logo.")
         for upload in files[:1]:
@@ -140,6 +145,14 @@ class AdminErpState(MollieKeyMixin, AuthState):
             except DomainError as exc:
                 return rx.toast.error(exc.message)
         return rx.toast.success("Logo enregistré.")
+
+    @rx.event
+    def logo_rejected(self, codes: str):
+        """The browser refused the file before sending it (too large, not PNG or JPEG);
+        ``codes``: react-dropzone's error codes, comma-separated."""
+        if "file-too-large" in codes.split(","):
+            return rx.toast.error(f"Logo trop lourd : {companies.LOGO_MAX_BYTES // (1024 * 1024)} Mo au maximum.")
+        return rx.toast.error("Le logo doit être une image PNG ou JPEG.")
 
     # --- 2. Numérotation --------------------------------------------------------------
     @rx.event
@@ -268,6 +281,14 @@ def native_select(choices: list[tuple[str, str]], value, on_change, id: str, **p
     )
 
 
+def _rejection_codes(rejected: Var) -> Var:
+    """react-dropzone's rejections as "code,code" (plain text: the File objects stay in the browser)."""
+    return (rejected.to(ArrayVar, list[dict])
+            .map(lambda item: item.to(ObjectVar, dict)["errors"].to(ArrayVar, list[dict])
+                 .map(lambda error: error.to(ObjectVar, dict)["code"].to(str)).join(","))
+            .join(","))
+
+
 def _cfield(name: str, label: str, hint: str = "", **props) -> rx.Component:
     return labelled(
         label,
@@ -336,7 +357,8 @@ def company_tab() -> rx.Component:
                     "Logo de la société (PNG ou JPEG)",
                     rx.button("Choisir un logo (PNG ou JPEG)", variant="soft", type="button"),
                     id="logo-upload", accept={"image/png": [".png"], "image/jpeg": [".jpg", ".jpeg"]},
-                    max_files=1, on_drop=AdminErpState.upload_logo(rx.upload_files(upload_id="logo-upload")),
+                    max_files=1, max_size=companies.LOGO_MAX_BYTES, on_drop_rejected=lambda rejected: AdminErpState.logo_rejected(_rejection_codes(rejected)),
+                    on_drop=AdminErpState.upload_logo(rx.upload_files(upload_id="logo-upload")),
                     border="none", padding="0",
                 ),
                 rx.text(AdminErpState.company.get("logo_filename", ""), size="2", color="gray"),

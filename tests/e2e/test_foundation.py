@@ -251,6 +251,14 @@ def test_a_company_logo_is_uploaded_and_a_file_that_is_no_image_is_refused(signe
     upload.set_input_files({"name": "faux-logo.png", "mimeType": "image/png", "buffer": b"pas une image"})
     expect(page.get_by_text("Le logo doit être une image PNG ou JPEG.").last).to_be_visible()
     expect(page.get_by_text("logo-atelier.png", exact=True)).to_be_visible()
+    # Over 1 Mo: refused in the browser with the reason (nothing sent, no « Logo enregistré. »).
+    saved = page.locator("[data-sonner-toast]", has_text="Logo enregistré.")
+    expect(saved).to_have_count(0)  # the first upload's toast has gone
+    upload.set_input_files({"name": "enorme.png", "mimeType": "image/png", "buffer": logo + b"\0" * (1024 * 1024)})
+    expect(page.get_by_text("Logo trop lourd : 1 Mo au maximum.").last).to_be_visible()
+    page.wait_for_timeout(1_000)
+    expect(saved).to_have_count(0)
+    expect(page.get_by_text("logo-atelier.png", exact=True)).to_be_visible()
     with db_session() as session:
         default = next(c for c in session.exec(select(Company)).all() if c.logo_filename == "logo-atelier.png")
         assert default.logo == logo
