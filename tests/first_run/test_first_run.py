@@ -26,6 +26,7 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import facturx
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -159,6 +160,10 @@ def _generate_pdf(page: Page) -> None:
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
     assert "Atelier Lumière" in text and "120,00" in text
+    # A Factur-X: the EN 16931 XML travels inside the PDF, valid against its schema.
+    number = page.locator("#document-title").inner_text().removeprefix("Facture ").strip()
+    filename, xml = facturx.get_xml_from_pdf(pdf.content, check_xsd=True)
+    assert filename == "factur-x.xml" and number.encode() in xml and b"732829320" in xml
 
 
 def _cheque_received(page: Page) -> None:
