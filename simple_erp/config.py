@@ -31,6 +31,15 @@ class Settings(BaseSettings):
     # Where the backend (API, webhooks) is reached from outside; default: REFLEX_API_URL.
     public_api_url: str = Field(default="", alias="PUBLIC_API_URL")
     session_days: int = Field(default=14, alias="SIMPLE_ERP_SESSION_DAYS")
+    # A session also ends after this many hours without any request from its browser.
+    session_idle_hours: float = Field(default=8, gt=0, alias="SIMPLE_ERP_SESSION_IDLE_HOURS")
+    # Sign-in throttling: after this many failures within the window, for one email
+    # (whether or not the account exists) or one client address, sign-in is refused
+    # for the lock period.
+    signin_max_failures: int = Field(default=5, gt=0, alias="SIMPLE_ERP_SIGNIN_MAX_FAILURES")
+    signin_max_failures_per_address: int = Field(default=20, gt=0, alias="SIMPLE_ERP_SIGNIN_MAX_FAILURES_PER_ADDRESS")
+    signin_window_seconds: int = Field(default=900, gt=0, alias="SIMPLE_ERP_SIGNIN_WINDOW_SECONDS")
+    signin_lock_seconds: int = Field(default=900, gt=0, alias="SIMPLE_ERP_SIGNIN_LOCK_SECONDS")
     # Mollie: the SDK's endpoint ("" = the real Mollie API). With MOLLIE_SANDBOX=1 the
     # endpoint is the local sandbox and companies without a key use a test key.
     mollie_api_endpoint: str = Field(default="", alias="MOLLIE_API_ENDPOINT")

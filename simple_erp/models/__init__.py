@@ -20,11 +20,11 @@ from simple_erp.models.payment import (
     PaymentMethod,
     PaymentType,
 )
-from simple_erp.models.user import User, UserSession
+from simple_erp.models.user import SignInFailure, User, UserSession
 
 __all__ = [
     "EmailAttachment", "EmailEvent", "EmailMessage", "EmailRubrique", "EmailSettings", "EmailTemplate",
     "Account", "ErpPreferences", "MollieCustomer", "Payment", "PaymentEvent", "PaymentMethod", "PaymentType",
     "Company", "Contact", "Document", "DocumentContact", "DocumentFile", "DocumentLine",
-    "NumberCounter", "NumberingPattern", "Product", "User", "UserSession", "VatRate",
+    "NumberCounter", "NumberingPattern", "Product", "SignInFailure", "User", "UserSession", "VatRate",
 ]

@@ -44,13 +44,19 @@ class SignInState(AuthState):
     def sign_in(self, form: dict):
         try:
             with session_scope() as session:
-                user = auth.authenticate(session, form.get("email", ""), form.get("password", ""))
-                self._start_session(session, user)
+                signed_in = auth.sign_in(
+                    session, form.get("email", ""), form.get("password", ""), self.router.session.client_ip,
+                    get_settings().session_days,
+                )
         except DomainError as exc:
             self.errors = {"form": exc.message}
             return None
+        self.session_token = signed_in.token
+        self._show_user(signed_in.user)
         self.errors = {}
-        return rx.redirect(HOME_ROUTE, replace=True)
+        notice = auth.failed_attempts_notice(signed_in.failed_attempts)
+        redirect = rx.redirect(HOME_ROUTE, replace=True)
+        return [rx.toast.warning(notice, duration=15000), redirect] if notice else redirect
 
     @rx.event
     def create_admin(self, form: dict):
@@ -115,7 +121,7 @@ def setup_page() -> rx.Component:
                     "Mot de passe",
                     rx.input(name="password", type="password", id="password", width="100%", auto_complete="new-password"),
                     _error("password"),
-                    hint="Au moins 10 caractères.",
+                    hint="Au moins 10 caractères, difficile à deviner (par exemple plusieurs mots séparés par des tirets).",
                 ),
                 labelled(
                     "Confirmer le mot de passe",

@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, delete, func, select
+from sqlmodel import Session, delete, func, or_, select, update
 
+from simple_erp.config import get_settings
 from simple_erp.domain.contact_rules import validate_email
 from simple_erp.domain.errors import DomainError, ValidationErrors
+from simple_erp.domain.passwords import MIN_PASSWORD_LENGTH, password_problem
 from simple_erp.models.user import User, UserSession
+from simple_erp.services import sign_in_throttle as throttle
+from simple_erp.services.sign_in_throttle import ThrottlePolicy
+
+__all__ = ["MIN_PASSWORD_LENGTH", "ThrottlePolicy"]
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so both paths take the same time.
 _DUMMY_HASH = _hasher.hash("simple-erp-dummy-password")
-MIN_PASSWORD_LENGTH = 10
 BAD_CREDENTIALS = "Email ou mot de passe incorrect."
+# A session's last_seen_at is written at most this often (few writes; the idle timeout
+# is therefore exact to within this interval).
+TOUCH_INTERVAL = timedelta(minutes=5)
 
 
 def _now() -> datetime:
@@ -27,6 +36,10 @@ def _now() -> datetime:
 
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _idle_limit() -> timedelta:
+    return timedelta(hours=get_settings().session_idle_hours)
 
 
 def has_any_user(session: Session) -> bool:
@@ -46,10 +59,10 @@ def _check_account_fields(email: str, full_name: str, password: str | None) -> s
         errors["full_name"] = "Le nom est obligatoire."
     elif len(full_name.strip()) > 200:
         errors["full_name"] = "Le nom ne peut pas dépasser 200 caractères."
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = (
-            f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères."
-        )
+    if password is not None:
+        problem = password_problem(password, (email, full_name))
+        if problem:
+            errors["password"] = problem
     if errors:
         raise ValidationErrors(errors)
     return clean_email
@@ -86,38 +99,107 @@ def create_first_admin(session: Session, email: str, full_name: str, password: s
     return create_user(session, email, full_name, password, is_admin=True)
 
 
-def authenticate(session: Session, email: str, password: str) -> User:
+# --- sign-in ------------------------------------------------------------------------------
+
+
+def authenticate(
+    session: Session, email: str, password: str, client_address: str = "",
+    *, policy: ThrottlePolicy | None = None, now: datetime | None = None,
+) -> User:
+    """The active user with that email and password, else DomainError with one message
+    whatever the cause (unknown email, wrong password, deactivated account), after the
+    same argon2 work. A failure is recorded and committed before the error is raised
+    (the caller's transaction rolls back); while the email or the client address is
+    throttled, attempts are refused without checking the password."""
+    now = now or _now()
+    policy = policy or ThrottlePolicy.from_settings()
+    wait = throttle.lock_wait(session, email, client_address, now, policy)
+    if wait is not None:
+        raise DomainError(throttle.too_many_message(wait))
     user = session.exec(
-        select(User).where(func.lower(User.email) == email.strip().lower())
+        select(User).where(func.lower(User.email) == throttle.normalize_email(email))
     ).first()
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        verified = True
     except (VerificationError, InvalidHashError):
-        raise DomainError(BAD_CREDENTIALS) from None
-    if user is None or not user.is_active:
+        verified = False
+    if not verified or user is None or not user.is_active:
+        throttle.record_failure(session, email, client_address, now)
+        if user is not None:
+            session.exec(update(User).where(User.id == user.id).values(failed_sign_ins=User.failed_sign_ins + 1))
+        session.commit()
         raise DomainError(BAD_CREDENTIALS)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return user
 
 
-def open_session(session: Session, user: User, days: int = 14) -> str:
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    token: str  # for the browser's cookie
+    failed_attempts: int  # failed sign-ins with this email since the previous successful one
+
+
+def failed_attempts_notice(count: int) -> str:
+    if count <= 0:
+        return ""
+    if count == 1:
+        return "1 tentative de connexion échouée depuis votre dernière connexion."
+    return f"{count} tentatives de connexion échouées depuis votre dernière connexion."
+
+
+def sign_in(
+    session: Session, email: str, password: str, client_address: str = "", days: int | None = None,
+    *, policy: ThrottlePolicy | None = None, now: datetime | None = None,
+) -> SignedIn:
+    """Authenticate (throttled), clear the email's failures, open a session; old failures
+    and expired sessions are purged on the way."""
+    now = now or _now()
+    policy = policy or ThrottlePolicy.from_settings()
+    user = authenticate(session, email, password, client_address, policy=policy, now=now)
+    failed = user.failed_sign_ins
+    user.failed_sign_ins = 0
+    session.add(user)
+    throttle.clear_failures(session, email)
+    throttle.purge_old_failures(session, now, policy)
+    purge_expired_sessions(session, now=now)
+    token = open_session(session, user, days, now=now)
+    return SignedIn(user=user, token=token, failed_attempts=failed)
+
+
+# --- sessions -----------------------------------------------------------------------------
+
+
+def open_session(session: Session, user: User, days: int | None = None, *, now: datetime | None = None) -> str:
     """Returns the token for the browser; only its hash is stored."""
+    now = now or _now()
+    days = get_settings().session_days if days is None else days
     token = secrets.token_urlsafe(32)
     session.add(
         UserSession(
             token_hash=_hash_token(token),
             user_id=user.id,
-            expires_at=_now() + timedelta(days=days),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(days=days),
         )
     )
     session.flush()
     return token
 
 
-def user_for_token(session: Session, token: str) -> User | None:
+def user_for_token(
+    session: Session, token: str, *, now: datetime | None = None, idle: timedelta | None = None
+) -> User | None:
+    """The active user behind a session that has neither expired nor been idle longer
+    than ``idle`` (default: the setting); its last_seen_at is moved on at most every
+    TOUCH_INTERVAL."""
     if not token:
         return None
+    now = now or _now()
+    idle = _idle_limit() if idle is None else idle
     row = session.exec(
         select(User, UserSession)
         .join(UserSession, UserSession.user_id == User.id)
@@ -126,14 +208,37 @@ def user_for_token(session: Session, token: str) -> User | None:
     if row is None:
         return None
     user, user_session = row
-    if user_session.expires_at <= _now() or not user.is_active:
+    if user_session.expires_at <= now or user_session.last_seen_at <= now - idle or not user.is_active:
         return None
+    if now - user_session.last_seen_at >= TOUCH_INTERVAL:
+        user_session.last_seen_at = now
+        session.add(user_session)
     return user
 
 
 def close_session(session: Session, token: str) -> None:
     if token:
         session.exec(delete(UserSession).where(UserSession.token_hash == _hash_token(token)))
+
+
+def close_all_sessions(session: Session, user_id: int, except_token: str = "") -> int:
+    """Signs the user out of every browser (but the one holding ``except_token``)."""
+    query = delete(UserSession).where(UserSession.user_id == user_id)
+    if except_token:
+        query = query.where(UserSession.token_hash != _hash_token(except_token))
+    return session.exec(query).rowcount or 0
+
+
+def purge_expired_sessions(session: Session, *, now: datetime | None = None, idle: timedelta | None = None) -> int:
+    now = now or _now()
+    idle = _idle_limit() if idle is None else idle
+    result = session.exec(
+        delete(UserSession).where(or_(UserSession.expires_at <= now, UserSession.last_seen_at <= now - idle))
+    )
+    return result.rowcount or 0
+
+
+# --- profile and password -----------------------------------------------------------------
 
 
 def update_profile(session: Session, user_id: int, full_name: str, email: str) -> User:
@@ -149,7 +254,8 @@ def update_profile(session: Session, user_id: int, full_name: str, email: str) -
     return user
 
 
-def change_password(session: Session, user_id: int, current: str, new: str) -> None:
+def change_password(session: Session, user_id: int, current: str, new: str, keep_token: str = "") -> None:
+    """Also closes the user's other sessions (all but the one holding ``keep_token``)."""
     user = session.get(User, user_id)
     if user is None:
         raise DomainError("Utilisateur introuvable.")
@@ -157,12 +263,15 @@ def change_password(session: Session, user_id: int, current: str, new: str) -> N
         _hasher.verify(user.password_hash, current)
     except (VerificationError, InvalidHashError):
         raise ValidationErrors({"current_password": "Mot de passe actuel incorrect."}) from None
-    if len(new) < MIN_PASSWORD_LENGTH:
-        raise ValidationErrors(
-            {"new_password": f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères."}
-        )
+    problem = password_problem(new, (user.email, user.full_name))
+    if problem:
+        raise ValidationErrors({"new_password": problem})
     user.password_hash = _hasher.hash(new)
     session.add(user)
+    close_all_sessions(session, user.id, except_token=keep_token)
+
+
+# --- staff accounts (administrators) ------------------------------------------------------
 
 
 def list_users(session: Session) -> list[User]:
@@ -176,3 +285,29 @@ def create_staff_user(
     if not acting_user.is_admin:
         raise DomainError("Seul un administrateur peut créer des utilisateurs.")
     return create_user(session, email, full_name, password, is_admin=is_admin)
+
+
+def set_user_active(session: Session, acting_user_id: int, user_id: int, active: bool) -> User:
+    """« Désactiver » / « Réactiver »: administrators only, never oneself, never the last
+    active administrator. Deactivating closes all of the user's sessions at once."""
+    acting = session.get(User, acting_user_id)
+    if acting is None or not acting.is_active or not acting.is_admin:
+        raise DomainError("Seul un administrateur peut désactiver ou réactiver un utilisateur.")
+    if user_id == acting.id and not active:
+        raise DomainError("Vous ne pouvez pas désactiver votre propre compte.")
+    # Locks the active administrators' rows (PostgreSQL): two administrators deactivating
+    # each other at once cannot leave none.
+    active_admin_ids = session.exec(
+        select(User.id).where(User.is_admin, User.is_active).order_by(User.id).with_for_update()
+    ).all()
+    user = session.get(User, user_id)
+    if user is None:
+        raise DomainError("Utilisateur introuvable.")
+    if not active and user.id in active_admin_ids and len(active_admin_ids) <= 1:
+        raise DomainError("Impossible de désactiver le dernier administrateur actif.")
+    user.is_active = active
+    session.add(user)
+    if not active:
+        close_all_sessions(session, user.id)
+    session.flush()
+    return user

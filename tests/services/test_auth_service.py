@@ -294,3 +294,30 @@ def test_a_non_admin_cannot_create_staff_users(session_factory, clerk):
         )
     assert caught.value.message == "Seul un administrateur peut créer des utilisateurs."
     assert _user_count(session_factory) == 2
+
+
+# --- password policy (domain.passwords) at every entry point ------------------------------
+
+WEAK = "Mot de passe trop facile à deviner"
+
+
+@pytest.mark.parametrize("password", [" " * 10, "0123456789", "password12", ADMIN_EMAIL])
+def test_the_first_admin_cannot_use_a_common_or_trivial_password(session_factory, password):
+    with pytest.raises(ValidationErrors) as caught, session_factory() as session:
+        auth.create_first_admin(session, ADMIN_EMAIL, "Claire Martin", password)
+    assert caught.value.errors["password"].startswith(WEAK)
+    assert _user_count(session_factory) == 0
+
+
+def test_a_new_staff_user_cannot_use_a_trivial_password(session_factory, admin):
+    with pytest.raises(ValidationErrors) as caught, session_factory() as session:
+        auth.create_staff_user(session, admin, "paul@boulangerie-dupre.fr", "Paul Durand", "aaaaaaaaaaaa", False)
+    assert caught.value.errors["password"].startswith(WEAK)
+    assert _user_count(session_factory) == 1
+
+
+def test_change_password_refuses_a_common_new_password(session_factory, admin):
+    with pytest.raises(ValidationErrors) as caught, session_factory() as session:
+        auth.change_password(session, admin.id, ADMIN_PASSWORD, "password12")
+    assert caught.value.errors["new_password"].startswith(WEAK)
+    assert _authenticate(session_factory, ADMIN_EMAIL, ADMIN_PASSWORD).id == admin.id
