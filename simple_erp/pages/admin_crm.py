@@ -20,8 +20,9 @@ class AdminCrmState(AuthState):
     def _refresh(self) -> None:
         with session_scope() as session:
             self.users = [
-                {"name": u.full_name, "email": u.email, "role": "Administrateur" if u.is_admin else "Utilisateur",
-                 "active": "Oui" if u.is_active else "Non"}
+                {"id": u.id, "name": u.full_name, "email": u.email,
+                 "role": "Administrateur" if u.is_admin else "Utilisateur",
+                 "active": "Oui" if u.is_active else "Non", "is_active": u.is_active}
                 for u in auth.list_users(session)
             ]
 
@@ -52,6 +53,41 @@ class AdminCrmState(AuthState):
         self._refresh()
         return [rx.toast.success("Utilisateur créé."), *[rx.set_value(f"new-user-{k}", "") for k in ("full_name", "email", "password")]]
 
+    @rx.event
+    def set_active(self, user_id: int, active: bool):
+        """« Désactiver » / « Réactiver »: the service checks the rights (administrators
+        only, not oneself, never the last active administrator) and closes the sessions."""
+        user = self._current_user()
+        if user is None:
+            return rx.toast.error(SESSION_EXPIRED)
+        try:
+            with session_scope() as session:
+                target = auth.set_user_active(session, user.id, int(user_id), bool(active))
+                name = target.full_name
+        except (DomainError, ValueError, TypeError) as exc:
+            self._refresh()
+            return rx.toast.error(getattr(exc, "message", "Utilisateur introuvable."))
+        self._refresh()
+        if active:
+            return rx.toast.success(f"{name} est réactivé : il peut se connecter.")
+        return rx.toast.success(f"{name} est désactivé : ses sessions sont fermées.")
+
+
+def _active_button(u) -> rx.Component:
+    return rx.cond(
+        u["is_active"],
+        rx.button("Désactiver", size="1", variant="soft", color_scheme="red",
+                  on_click=AdminCrmState.set_active(u["id"], False)),
+        rx.button("Réactiver", size="1", variant="soft", on_click=AdminCrmState.set_active(u["id"], True)),
+    )
+
+
+def _user_row(u) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(u["name"]), rx.table.cell(u["email"]), rx.table.cell(u["role"]), rx.table.cell(u["active"]),
+        rx.table.cell(rx.cond(AuthState.user_is_admin & (u["email"] != AuthState.user_email), _active_button(u), "")),
+    )
+
 
 def _error(key: str) -> rx.Var:
     return AdminCrmState.errors.get(key, "")
@@ -68,13 +104,8 @@ def admin_crm_page() -> rx.Component:
             rx.tabs.content(
                 rx.vstack(
                     rx.table.root(
-                        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in ("Nom", "Email", "Rôle", "Actif")])),
-                        rx.table.body(
-                            rx.foreach(
-                                AdminCrmState.users,
-                                lambda u: rx.table.row(rx.table.cell(u["name"]), rx.table.cell(u["email"]), rx.table.cell(u["role"]), rx.table.cell(u["active"])),
-                            )
-                        ),
+                        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in ("Nom", "Email", "Rôle", "Actif", "")])),
+                        rx.table.body(rx.foreach(AdminCrmState.users, _user_row)),
                         width="100%",
                         variant="surface",
                     ),

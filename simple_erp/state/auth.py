@@ -8,6 +8,7 @@ import asyncio
 
 import reflex as rx
 
+from simple_erp.config import get_settings
 from simple_erp.db import session_scope
 from simple_erp.models.user import User
 from simple_erp.services import auth
@@ -21,7 +22,7 @@ ADMIN_ONLY = "Réservé aux administrateurs : seul un administrateur peut modifi
 
 class AuthState(rx.State):
     # The session token lives in a cookie; the server keeps only its hash.
-    session_token: str = rx.Cookie("", name="simple_erp_session", same_site="strict", max_age=14 * 86400)
+    session_token: str = rx.Cookie("", name="simple_erp_session", same_site="strict", max_age=get_settings().session_days * 86400)
     user_name: str = ""
     user_email: str = ""
     user_is_admin: bool = False

@@ -25,6 +25,8 @@ os.environ.update({
     "SENDGRID_HOST": SENDGRID.host, "SENDGRID_SANDBOX": "1",
     # The sandbox signs its events; a short wait for SendGrid's answer (uncertain sends).
     "SENDGRID_EVENT_PUBLIC_KEY": SENDGRID.public_key, "SENDGRID_TIMEOUT": "5",
+    # Sign-in throttling: a short lock so that test_sign_in_hardening waits it out.
+    "SIMPLE_ERP_SIGNIN_LOCK_SECONDS": "8",
 })
 
 import pytest  # noqa: E402
