@@ -108,13 +108,24 @@ def authenticate(
 ) -> User:
     """The active user with that email and password, else DomainError with one message
     whatever the cause (unknown email, wrong password, deactivated account), after the
-    same argon2 work. A failure is recorded and committed before the error is raised
-    (the caller's transaction rolls back); while the email or the client address is
-    throttled, attempts are refused without checking the password."""
+    same argon2 work. While the email or the client address is throttled, attempts are
+    refused without checking the password.
+
+    Commits the session (call it first in its transaction): the attempt is recorded as a
+    failure and committed *before* the password is checked, then the lock is judged
+    again with every attempt committed meanwhile, so parallel attempts cannot get more
+    than the allowed number of guesses; a success forgets it, a failure keeps it."""
     now = now or _now()
     policy = policy or ThrottlePolicy.from_settings()
     wait = throttle.lock_wait(session, email, client_address, now, policy)
     if wait is not None:
+        raise DomainError(throttle.too_many_message(wait))
+    attempt_id = throttle.record_failure(session, email, client_address, now)
+    session.commit()
+    wait = throttle.lock_wait(session, email, client_address, now, policy, exclude_id=attempt_id)
+    if wait is not None:  # attempts running in parallel used the allowance
+        throttle.forget_attempt(session, attempt_id)
+        session.commit()
         raise DomainError(throttle.too_many_message(wait))
     user = session.exec(
         select(User).where(func.lower(User.email) == throttle.normalize_email(email))
@@ -125,11 +136,11 @@ def authenticate(
     except (VerificationError, InvalidHashError):
         verified = False
     if not verified or user is None or not user.is_active:
-        throttle.record_failure(session, email, client_address, now)
         if user is not None:
             session.exec(update(User).where(User.id == user.id).values(failed_sign_ins=User.failed_sign_ins + 1))
         session.commit()
         raise DomainError(BAD_CREDENTIALS)
+    throttle.forget_attempt(session, attempt_id)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return user

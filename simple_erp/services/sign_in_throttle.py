@@ -51,24 +51,31 @@ def too_many_message(wait: timedelta) -> str:
     return f"Trop de tentatives : réessayez dans {minutes} minute{'s' if minutes > 1 else ''}."
 
 
-def _locked_until(session: Session, column, value: str, limit: int, policy: ThrottlePolicy) -> datetime | None:
+def _locked_until(
+    session: Session, column, value: str, limit: int, policy: ThrottlePolicy, exclude_id: int | None
+) -> datetime | None:
     """When the last ``limit`` failures for that key all fall within the window, the lock
     runs from the latest of them."""
-    times = session.exec(
-        select(SignInFailure.failed_at).where(column == value).order_by(SignInFailure.failed_at.desc()).limit(limit)
-    ).all()
+    query = select(SignInFailure.failed_at).where(column == value)
+    if exclude_id is not None:
+        query = query.where(SignInFailure.id != exclude_id)
+    times = session.exec(query.order_by(SignInFailure.failed_at.desc()).limit(limit)).all()
     if len(times) < limit or times[0] - times[-1] > policy.window:
         return None
     return times[0] + policy.lock
 
 
-def lock_wait(session: Session, email: str, address: str, now: datetime, policy: ThrottlePolicy) -> timedelta | None:
-    """How long this email or address must still wait, or None when it may try."""
-    ends = [_locked_until(session, SignInFailure.email, normalize_email(email), policy.max_failures, policy)]
+def lock_wait(
+    session: Session, email: str, address: str, now: datetime, policy: ThrottlePolicy,
+    exclude_id: int | None = None,
+) -> timedelta | None:
+    """How long this email or address must still wait, or None when it may try.
+    ``exclude_id``: the attempt being judged, already recorded (see record_failure)."""
+    ends = [_locked_until(session, SignInFailure.email, normalize_email(email), policy.max_failures, policy, exclude_id)]
     if address:
         ends.append(
             _locked_until(session, SignInFailure.client_address, normalize_address(address),
-                          policy.max_failures_per_address, policy)
+                          policy.max_failures_per_address, policy, exclude_id)
         )
     latest = max((end for end in ends if end is not None), default=None)
     if latest is None or latest <= now:
@@ -76,9 +83,15 @@ def lock_wait(session: Session, email: str, address: str, now: datetime, policy:
     return latest - now
 
 
-def record_failure(session: Session, email: str, address: str, now: datetime) -> None:
-    session.add(SignInFailure(email=normalize_email(email), client_address=normalize_address(address), failed_at=now))
+def record_failure(session: Session, email: str, address: str, now: datetime) -> int:
+    row = SignInFailure(email=normalize_email(email), client_address=normalize_address(address), failed_at=now)
+    session.add(row)
     session.flush()
+    return row.id
+
+
+def forget_attempt(session: Session, attempt_id: int) -> None:
+    session.exec(delete(SignInFailure).where(SignInFailure.id == attempt_id))
 
 
 def clear_failures(session: Session, email: str) -> None:

@@ -149,3 +149,30 @@ def test_the_lock_setting_is_read_from_the_environment(monkeypatch):
     monkeypatch.setenv("SIMPLE_ERP_SIGNIN_LOCK_SECONDS", "3")
     assert Settings().signin_lock_seconds == 3
     assert Settings().signin_max_failures == 5
+
+
+def test_parallel_attempts_get_no_more_than_the_allowed_guesses(session_factory, admin):
+    """Twelve wrong passwords sent at once: each attempt is recorded before its password is
+    checked and the lock judged again, so at most five reach argon2."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    barrier = threading.Barrier(12)
+
+    def attempt(i):
+        barrier.wait()
+        return _refused(session_factory, ADMIN_EMAIL, f"Pas-le-bon-{i}", f"198.51.100.{i}", T0)
+
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(attempt, range(12)))
+    assert answers.count(BAD_CREDENTIALS) <= 5
+    assert all(a == BAD_CREDENTIALS or a.startswith("Trop de tentatives") for a in answers)
+    with session_factory() as session:
+        failures = session.exec(select(func.count()).select_from(SignInFailure)).one()
+        assert failures == answers.count(BAD_CREDENTIALS) == session.get(User, admin.id).failed_sign_ins
+    # Attempts refused for the race are forgotten (never checked): the guesses left are
+    # used one at a time, up to five in all.
+    later = T0 + timedelta(seconds=1)
+    for i in range(5 - answers.count(BAD_CREDENTIALS)):
+        assert _refused(session_factory, ADMIN_EMAIL, f"Encore-faux-{i}", at=later) == BAD_CREDENTIALS
+    assert _refused(session_factory, ADMIN_EMAIL, ADMIN_PASSWORD, at=later).startswith("Trop de tentatives")
