@@ -82,3 +82,18 @@ def test_an_administrator_deactivates_a_user_whose_session_ends(page: Page, brow
         expect(row.get_by_role("button", name="Désactiver")).to_be_visible()
         sign_out(page)
         sign_in(other, email, PASSWORD)
+
+
+def test_sign_out_of_all_devices_from_my_profile(page: Page, browser, base_url):
+    from tests.browser_helpers import french_page
+
+    email = _new_user("Marc Livreur")
+    with french_page(browser, base_url) as other:
+        sign_in(other, email, PASSWORD)
+        sign_in(page, email, PASSWORD)
+        page.goto("/profil")
+        page.get_by_role("button", name="Se déconnecter de tous les appareils").click()
+        expect(page).to_have_url(re.compile(r".*/connexion$"))
+        toast(page, "Vous êtes déconnecté de tous les appareils.")
+        other.goto("/contacts")
+        expect(other).to_have_url(re.compile(r".*/connexion$"))
