@@ -120,6 +120,7 @@ def authenticate(
     wait = throttle.lock_wait(session, email, client_address, now, policy)
     if wait is not None:
         raise DomainError(throttle.too_many_message(wait))
+    throttle.purge_old_failures(session, now, policy)  # indexed, and keeps the table small under attack
     attempt_id = throttle.record_failure(session, email, client_address, now)
     session.commit()
     wait = throttle.lock_wait(session, email, client_address, now, policy, exclude_id=attempt_id)
@@ -165,8 +166,8 @@ def sign_in(
     session: Session, email: str, password: str, client_address: str = "", days: int | None = None,
     *, policy: ThrottlePolicy | None = None, now: datetime | None = None,
 ) -> SignedIn:
-    """Authenticate (throttled), clear the email's failures, open a session; old failures
-    and expired sessions are purged on the way."""
+    """Authenticate (throttled; day-old failures purged), clear the email's failures,
+    purge expired and idle sessions, open a session."""
     now = now or _now()
     policy = policy or ThrottlePolicy.from_settings()
     user = authenticate(session, email, password, client_address, policy=policy, now=now)
@@ -174,7 +175,6 @@ def sign_in(
     user.failed_sign_ins = 0
     session.add(user)
     throttle.clear_failures(session, email)
-    throttle.purge_old_failures(session, now, policy)
     purge_expired_sessions(session, now=now)
     token = open_session(session, user, days, now=now)
     return SignedIn(user=user, token=token, failed_attempts=failed)
