@@ -96,7 +96,11 @@ def _member(state: rx.State) -> str:
 
 
 async def watch(state: rx.State, topic: str) -> None:
-    """Register this tab for ``topic`` (and drop the topic it showed before)."""
+    """Register this tab for ``topic`` (and drop the topic it showed before); a tab with
+    no signed-in user is never registered (nothing to show it, and no Redis entry for it)."""
+    current_user = getattr(state, "_current_user", None)
+    if current_user is None or current_user() is None:
+        return
     _state_classes[type(state).get_full_name()] = type(state)
     try:
         await registry().watch(_member(state), topic)
@@ -104,11 +108,25 @@ async def watch(state: rx.State, topic: str) -> None:
         log.exception("live: could not register a tab for %s", topic)
 
 
+def state_class(full_name: str) -> type[rx.State] | None:
+    """The page state class a registered tab belongs to, found by its full name in the
+    app's state tree: the worker that pushes may never have served that page itself."""
+    cls = _state_classes.get(full_name)
+    if cls is None:
+        try:
+            cls = rx.State.get_class_substate(full_name)
+        except ValueError:
+            log.warning("live: no state class named %s", full_name)
+            return None
+        _state_classes[full_name] = cls
+    return cls
+
+
 async def _push_one(topic: str, member: str) -> None:
     from reflex.istate.manager.token import BaseStateToken
 
     class_name, _, token = member.partition("|")
-    cls = _state_classes.get(class_name)
+    cls = state_class(class_name)
     if cls is None or _app is None:
         return
     async with _app.modify_state(BaseStateToken(ident=token, cls=cls)) as root:
