@@ -232,7 +232,9 @@ class AdminErpState(MollieKeyMixin, AuthState):
             self.vat_id, self.vat = 0, {"rate": "", "label": "", "exemption_mention": "", "active": "1"}
             return None
         with session_scope() as session:
-            v = next(r for r in catalog.list_vat_rates(session) if r.id == int(vat_id))
+            v = next((r for r in catalog.list_vat_rates(session) if str(r.id) == vat_id), None)
+        if v is None:
+            return rx.toast.error("Ce taux de TVA n'existe plus.")
         self.vat_id = v.id
         self.vat = {"rate": format_decimal_fr(v.rate, None), "label": v.label,
                     "exemption_mention": v.exemption_mention, "active": _flag(v.active)}

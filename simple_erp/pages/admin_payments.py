@@ -163,7 +163,9 @@ class PaymentAdminState(AuthState):
         with session_scope() as session:
             from simple_erp.models.payment import PaymentMethod
 
-            m = session.get(PaymentMethod, int(method_id))
+            m = session.get(PaymentMethod, int(method_id)) if method_id.isdigit() else None
+            if m is None:
+                return rx.toast.error("Ce moyen de paiement n'existe plus.")
             self.method_id = m.id
             self.method = {"payment_type_id": str(m.payment_type_id), "account_id": str(m.account_id),
                            "active": "1" if m.active else ""}

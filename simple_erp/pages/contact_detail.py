@@ -58,8 +58,11 @@ class ContactState(AuthState):
     def start_edit(self):
         if self._current_user() is None:
             return rx.toast.error(SESSION_EXPIRED)
-        with session_scope() as session:
-            data = contacts.contact_input(contacts.get_contact(session, self.current_id))
+        try:
+            with session_scope() as session:
+                data = contacts.contact_input(contacts.get_contact(session, self.current_id))
+        except DomainError as exc:  # deleted meanwhile, or none loaded
+            return rx.toast.error(exc.message)
         self.form = contacts.form_from_input(data)
         self.form["iban"] = format_iban(self.form["iban"])
         self.errors, self.editing = {}, True

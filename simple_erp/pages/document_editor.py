@@ -246,8 +246,11 @@ class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
             return rx.toast.error(SESSION_EXPIRED)
         from simple_erp.providers.pdf import render_document_html
 
-        with session_scope() as session:
-            self.preview_html = render_document_html(documents.document_view(session, self.doc_id))
+        try:
+            with session_scope() as session:
+                self.preview_html = render_document_html(documents.document_view(session, self.doc_id))
+        except DomainError as exc:  # deleted meanwhile, or none loaded
+            return rx.toast.error(exc.message)
         self.preview_open = True
         return None
 

@@ -73,15 +73,18 @@ class EmailFormMixin(rx.State, mixin=True):
         user = self._current_user()
         if user is None:
             return rx.toast.error(SESSION_EXPIRED)
-        with session_scope() as session:
-            self.email_rubriques = [[str(r.id), r.name] for r in emails.list_rubriques(session)]
-            self._apply_defaults(session, None, user.id)
-            if not self.email_rubrique_id and self.email_rubriques:
-                self.email_rubrique_id = self.email_rubriques[0][0]
-            self._templates(session)
-            self.email_template_id = self.email_templates[0][0] if self.email_templates else ""
-            if self.email_template_id:
-                self._apply_defaults(session, int(self.email_template_id), user.id)
+        try:
+            with session_scope() as session:
+                self.email_rubriques = [[str(r.id), r.name] for r in emails.list_rubriques(session)]
+                self._apply_defaults(session, None, user.id)
+                if not self.email_rubrique_id and self.email_rubriques:
+                    self.email_rubrique_id = self.email_rubriques[0][0]
+                self._templates(session)
+                self.email_template_id = self.email_templates[0][0] if self.email_templates else ""
+                if self.email_template_id:
+                    self._apply_defaults(session, int(self.email_template_id), user.id)
+        except DomainError as exc:  # the document was deleted meanwhile, or none loaded
+            return rx.toast.error(exc.message)
         self.email_errors, self.email_open = {}, True
         return None
 
