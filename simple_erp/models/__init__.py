@@ -1,6 +1,6 @@
 """SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
-from simple_erp.models.company import Company, Product, VatRate
+from simple_erp.models.company import Company, CompanyChange, Product, VatRate
 from simple_erp.models.contact import Contact
 from simple_erp.models.document import (
     Document,
@@ -25,6 +25,6 @@ from simple_erp.models.user import SignInFailure, User, UserSession
 __all__ = [
     "EmailAttachment", "EmailEvent", "EmailMessage", "EmailRubrique", "EmailSettings", "EmailTemplate",
     "Account", "ErpPreferences", "MollieCustomer", "Payment", "PaymentEvent", "PaymentMethod", "PaymentType",
-    "Company", "Contact", "Document", "DocumentContact", "DocumentFile", "DocumentLine",
+    "Company", "CompanyChange", "Contact", "Document", "DocumentContact", "DocumentFile", "DocumentLine",
     "NumberCounter", "NumberingPattern", "Product", "SignInFailure", "User", "UserSession", "VatRate",
 ]

@@ -65,3 +65,19 @@ class Product(SQLModel, table=True):
     unit_price: Decimal = Field(sa_column=Column(ScaledDecimal(4), nullable=False))  # HT
     vat_rate: Decimal = Field(sa_column=Column(ScaledDecimal(2), nullable=False))
     active: bool = Field(default=True)
+
+
+class CompanyChange(SQLModel, table=True):
+    """Audit trail of a company's identity and bank details: who changed what, when, from
+    what to what (IBANs kept masked). Rows are only ever added."""
+
+    __tablename__ = "company_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: int = Field(foreign_key="company.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    user_name: str = Field(default="", max_length=200)  # as it was then
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    field: str = Field(max_length=40)
+    old_value: str = Field(default="", sa_type=Text)
+    new_value: str = Field(default="", sa_type=Text)

@@ -21,8 +21,11 @@ from simple_erp.pages.admin_payments import (
     types_tab,
 )
 from simple_erp.pages.mollie_key import MollieKeyMixin, mollie_key_card
-from simple_erp.services import catalog, companies
+from simple_erp.services import catalog, clock, companies, company_audit
 from simple_erp.state.auth import SESSION_EXPIRED, AuthState
+
+COMPANY_ADMIN_ONLY = ("Réservé aux administrateurs : seul un administrateur peut modifier la société émettrice "
+                      "(identité, coordonnées bancaires, logo).")
 
 
 def _price(value) -> str:
@@ -40,6 +43,7 @@ class AdminErpState(MollieKeyMixin, AuthState):
     company_id: int = 0  # 0: a new company
     company: dict[str, str] = {}
     company_errors: dict[str, str] = {}
+    company_changes: list[dict[str, str]] = []  # audit trail of identity and bank details
     patterns: dict[str, str] = {}
     pattern_errors: dict[str, str] = {}
     products: list[dict[str, str]] = []
@@ -70,6 +74,11 @@ class AdminErpState(MollieKeyMixin, AuthState):
         ]
         if self.company_id:
             self.patterns = companies.numbering_patterns(session, self.company_id)
+        self.company_changes = [
+            {"at": c.at.astimezone(clock.PARIS).strftime("%d/%m/%Y %H:%M"), "user": c.user_name, "field": c.label,
+             "old": c.old_value or "—", "new": c.new_value or "—"}
+            for c in (company_audit.list_changes(session, self.company_id) if self.company_id else [])
+        ]
         self._show_mollie_key(session)
 
     @rx.event
@@ -113,11 +122,14 @@ class AdminErpState(MollieKeyMixin, AuthState):
 
     @rx.event
     def save_company(self):
-        if self._current_user() is None:
+        user = self._current_user()
+        if user is None:
             return rx.toast.error(SESSION_EXPIRED)
+        if not user.is_admin:  # the IBAN printed on every invoice: administrators only
+            return rx.toast.error(COMPANY_ADMIN_ONLY)
         try:
             with session_scope() as session:
-                company = companies.save_company(session, self.company_id or None, dict(self.company))
+                company = companies.save_company(session, self.company_id or None, dict(self.company), changed_by=user)
                 self.company_id, self.company = company.id, companies.company_form(company)
                 self._refresh(session)
         except ValidationErrors as exc:
@@ -130,8 +142,11 @@ class AdminErpState(MollieKeyMixin, AuthState):
 
     @rx.event
     async def upload_logo(self, files: list[rx.UploadFile]):
-        if self._current_user() is None:
+        user = self._current_user()
+        if user is None:
             return rx.toast.error(SESSION_EXPIRED)
+        if not user.is_admin:
+            return rx.toast.error(COMPANY_ADMIN_ONLY)
         if not files:  # every file was refused in the browser (logo_rejected says why)
             return None
         if not self.company_id:
@@ -140,7 +155,8 @@ class AdminErpState(MollieKeyMixin, AuthState):
             data = await upload.read()
             try:
                 with session_scope() as session:
-                    companies.set_logo(session, self.company_id, upload.filename or "logo", data)
+                    companies.set_logo(session, self.company_id, upload.filename or "logo", data, changed_by=user)
+                    self._refresh(session)
                     self.company = companies.company_form(companies.get_company(session, self.company_id))
             except DomainError as exc:
                 return rx.toast.error(exc.message)
@@ -310,6 +326,22 @@ def _grid(*children: rx.Component) -> rx.Component:
     return rx.grid(*children, columns=rx.breakpoints(initial="1", sm="2", lg="3"), spacing="3", width="100%")
 
 
+def _company_changes() -> rx.Component:
+    """Who changed the identity or bank details, when, from what to what."""
+    return rx.cond(AdminErpState.company_changes.length() > 0, rx.vstack(
+        rx.heading("Historique des modifications", size="3"),
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                           ("Date", "Par", "Champ", "Avant", "Après")])),
+            rx.table.body(rx.foreach(AdminErpState.company_changes, lambda c: rx.table.row(
+                rx.table.cell(c["at"]), rx.table.cell(c["user"]), rx.table.cell(c["field"]),
+                rx.table.cell(c["old"]), rx.table.cell(c["new"]), class_name="company-change"))),
+            size="1", width="100%",
+        ),
+        spacing="2", width="100%", id="company-changes",
+    ))
+
+
 def company_tab() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -363,10 +395,13 @@ def company_tab() -> rx.Component:
                     on_drop=AdminErpState.upload_logo(rx.upload_files(upload_id="logo-upload")),
                     border="none", padding="0",
                 ),
-                rx.text(AdminErpState.company.get("logo_filename", ""), size="2", color="gray"),
+                rx.text(AdminErpState.company.get("logo_filename", ""), size="2", color="gray", id="logo-filename"),
                 align="center",
             ),
-            rx.button("Enregistrer", on_click=AdminErpState.save_company, id="company-save"),
+            rx.cond(~AuthState.user_is_admin, rx.text(COMPANY_ADMIN_ONLY, size="2", color="gray", id="company-admin-only")),
+            rx.button("Enregistrer", on_click=AdminErpState.save_company, id="company-save",
+                      disabled=~AuthState.user_is_admin),
+            _company_changes(),
             spacing="3", width="100%",
         ), width="100%"),
         rx.cond(AdminErpState.company_id != 0, mollie_key_card(AdminErpState)),

@@ -33,6 +33,8 @@ from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.domain.money import decimal_places, format_decimal_fr, parse_amount, parse_decimal
 from simple_erp.models.company import Company
 from simple_erp.models.document import NumberingPattern
+from simple_erp.models.user import User
+from simple_erp.services import company_audit
 from simple_erp.services.forms import text as _text
 
 VAT_REGIMES = {"normal": "Régime normal (TVA collectée)", "franchise": "Franchise en base (art. 293 B du CGI)"}
@@ -213,10 +215,12 @@ def _clean_company(form: dict[str, str]) -> dict:
     return values
 
 
-def save_company(session: Session, company_id: int | None, form: dict[str, str]) -> Company:
+def save_company(session: Session, company_id: int | None, form: dict[str, str], changed_by: User | None = None) -> Company:
     """Create (company_id None) or update a company; a key missing from ``form`` keeps its
     current (or default) value. There is always exactly one default company once one
-    exists: the first one; saving another with is_default="1" moves it there."""
+    exists: the first one; saving another with is_default="1" moves it there. An update's
+    changes of identity and bank details are kept in the audit trail (company_audit), by
+    ``changed_by`` (the signed-in user; None for the system)."""
     company = get_company(session, company_id) if company_id is not None else Company(name="")
     current = company_form(company) if company_id is not None else empty_company_form()
     values = _clean_company(current | {k: v for k, v in form.items() if k in FORM_FIELDS})
@@ -238,6 +242,8 @@ def save_company(session: Session, company_id: int | None, form: dict[str, str])
         company.is_default = True
     session.add(company)
     session.flush()
+    if company_id is not None:
+        company_audit.record_changes(session, company.id, current, company_form(company), changed_by)
     return company
 
 
@@ -253,7 +259,7 @@ def logo_mime(data: bytes | None) -> str:
     return ""
 
 
-def set_logo(session: Session, company_id: int, filename: str, data: bytes) -> None:
+def set_logo(session: Session, company_id: int, filename: str, data: bytes, changed_by: User | None = None) -> None:
     """Store a PNG or JPEG logo (recognised by its content, not its name), 1 Mo at most."""
     company = get_company(session, company_id)
     if not data:
@@ -264,10 +270,13 @@ def set_logo(session: Session, company_id: int, filename: str, data: bytes) -> N
     if not logo_mime(data):
         raise DomainError("Le logo doit être une image PNG ou JPEG.", field="logo")
     name = os.path.basename((filename or "").replace("\\", "/")).strip() or "logo"
+    before = company.logo_filename
     company.logo = data
     company.logo_filename = name[-200:]
     session.add(company)
     session.flush()
+    company_audit.record_changes(session, company.id, {"logo_filename": before},
+                                 {"logo_filename": company.logo_filename}, changed_by)
 
 
 def remove_logo(session: Session, company_id: int) -> None:
