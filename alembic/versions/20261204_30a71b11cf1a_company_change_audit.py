@@ -30,7 +30,7 @@ def upgrade() -> None:
     sa.Column('old_value', sa.Text(), nullable=False),
     sa.Column('new_value', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['company_id'], ['company.id'], ),
-    sa.ForeignKeyConstraint(['user_id'], ['app_user.id'], ),
+    sa.ForeignKeyConstraint(['user_id'], ['app_user.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('company_change', schema=None) as batch_op:

@@ -75,8 +75,8 @@ class CompanyChange(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     company_id: int = Field(foreign_key="company.id", index=True)
-    user_id: int | None = Field(default=None, foreign_key="app_user.id")
-    user_name: str = Field(default="", max_length=200)  # as it was then
+    user_id: int | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    user_name: str = Field(default="", max_length=200)  # as it was then (kept if the user goes)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     field: str = Field(max_length=40)
     old_value: str = Field(default="", sa_type=Text)

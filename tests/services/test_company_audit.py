@@ -33,3 +33,19 @@ def test_changes_are_kept_with_who_and_masked_ibans(session_factory):
     assert (by_label["Ville"].old_value, by_label["Ville"].new_value) == ("", "Lyon")
     assert by_label["Logo"].new_value == "logo.png"
     assert changes[0].label == "Logo"  # newest first
+
+
+def test_a_change_outlives_its_author(session_factory):
+    from sqlmodel import delete
+
+    from simple_erp.models import User
+
+    with session_factory() as session:
+        admin = auth.create_user(session, "paul@atelier.fr", "Paul Martin", "Velours-Cerise-1987", is_admin=True)
+        company_id = companies.save_company(session, None, {"name": "Atelier", "vat_regime": "normal"}).id
+        companies.save_company(session, company_id, {"city": "Nantes"}, changed_by=admin)
+    with session_factory() as session:
+        session.exec(delete(User))  # an empty installation again, as the e2e welcome test makes
+    with session_factory() as session:
+        (change,) = company_audit.list_changes(session, company_id)
+    assert (change.label, change.user_name, change.new_value) == ("Ville", "Paul Martin", "Nantes")
