@@ -126,9 +126,13 @@ def public_invoice(session: Session, token: str) -> PublicInvoice | None:
     logo = ""
     if view.logo_png_or_jpeg and view.logo_mime:
         logo = f"data:{view.logo_mime};base64,{base64.b64encode(view.logo_png_or_jpeg).decode()}"
+    # The newest card payment is read before the amounts: under READ COMMITTED each statement
+    # sees the latest commit, and the webhook updates both in one transaction, so a payment
+    # seen as paid here is always counted below (read the other way round, the return page
+    # could say « Paiement reçu » with the whole amount still due, and stop refreshing).
+    latest = next(iter(mollie_payments_of(session, doc.id, card_only=True)), None)
     remaining = payments.remaining_to_pay(session, doc.id)
     paid = doc.total_ttc > 0 and remaining.due <= 0
-    latest = next(iter(mollie_payments_of(session, doc.id, card_only=True)), None)
     pdf_id = session.exec(
         select(DocumentFile.id).where(DocumentFile.document_id == doc.id, DocumentFile.origin == "pdf")
         .order_by(DocumentFile.created_at.desc(), DocumentFile.id.desc()).limit(1)
