@@ -25,7 +25,7 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def upgrade(url: str | None = None) -> None:
-    """Upgrade to head. With PostgreSQL, an advisory lock keeps workers from racing."""
+    """Upgrade to every head (branches made in parallel are merged later by a merge revision). With PostgreSQL, an advisory lock keeps workers from racing."""
     cfg = alembic_config(url)
     if cfg.get_main_option("sqlalchemy.url").startswith("postgresql"):
         from sqlalchemy import create_engine
@@ -36,7 +36,7 @@ def upgrade(url: str | None = None) -> None:
                 conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _PG_LOCK_ID})
                 try:
                     cfg.attributes["connection"] = conn
-                    command.upgrade(cfg, "head")
+                    command.upgrade(cfg, "heads")
                     conn.commit()
                 finally:
                     conn.rollback()  # after a failed upgrade: else the unlock fails and hides its error
@@ -45,7 +45,7 @@ def upgrade(url: str | None = None) -> None:
         finally:
             engine.dispose()
         return
-    command.upgrade(cfg, "head")
+    command.upgrade(cfg, "heads")
 
 
 def upgrade_once() -> None:
