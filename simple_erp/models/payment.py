@@ -87,6 +87,10 @@ class Payment(SQLModel, table=True):
         # Encaissements: period filters on received_on (received) or requested_at (others).
         Index("ix_payment_received_on", "received_on"),
         Index("ix_payment_requested_at", "requested_at"),
+        # Encaissements' order, walked backwards for a page: the received payments (newest
+        # reception first), then those not received (received_on NULL, newest request first).
+        Index("ix_payment_collections", "received_on", "requested_at", "id"),
+        Index("ix_payment_status_collections", "status", "received_on", "requested_at", "id"),
         # Tableau de bord: the payments that count as received, per day, from the index alone.
         Index("ix_payment_received_counted", "received_on", "document_id", "amount", "amount_refunded",
               postgresql_where=text(COUNTED_PAYMENT), sqlite_where=text(COUNTED_PAYMENT)),

@@ -56,7 +56,9 @@ class CollectionsState(PaginationMixin, AuthState):
         self.rows = [dataclasses.asdict(r) for r in result.rows]
         self.totals = [[name, amount] for name, amount in result.totals_by_account]
         self.page, self.page_count, self.total = result.page, result.page_count, result.total
-        self.total_label = f"{format_decimal_fr(Decimal(result.total), 0)} paiement{'s' if result.total > 1 else ''}"
+        count = format_decimal_fr(Decimal(result.total), 0)
+        self.total_label = (f"plus de {count} paiements" if result.total_capped
+                            else f"{count} paiement{'s' if result.total > 1 else ''}")
 
     @rx.var
     def filtered(self) -> bool:

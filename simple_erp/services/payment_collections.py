@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import BigInteger, and_, case, func, or_, select, type_coerce
+from sqlalchemy import BigInteger, and_, case, func, literal, or_, select, type_coerce
 from sqlmodel import Session
 
 from simple_erp.domain.errors import DomainError
@@ -30,6 +30,7 @@ from simple_erp.models.payment import Account, Payment, PaymentMethod, PaymentTy
 from simple_erp.services.clock import PARIS
 
 PAGE_SIZE = 50
+COUNT_CAP = 10_000  # the count stops here ("plus de 10 000 paiements")
 COLLECTION_STATUS_CHOICES: list[tuple[str, str]] = [("", "Tous les statuts")] + [
     (status.value, label) for status, label in STATUS_LABELS.items()
 ]
@@ -70,35 +71,62 @@ class CollectionsPage:
     page: int
     page_count: int
     totals_by_account: list[tuple[str, str]]  # (account name, received sum "1 234,56 €"), by name
+    total_capped: bool = False  # more than COUNT_CAP payments match: ``total`` is COUNT_CAP
 
 
 def _paris_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=PARIS)
 
 
-def _conditions(filters: PaymentFilters) -> list:
+def _conditions(filters: PaymentFilters, received: bool | None = None) -> list:
+    """WHERE conditions; ``received`` True or False: those of the received payments only
+    (received_on set), or of the others (see ``_page_ids``)."""
     conditions = []
     if filters.status:
         try:
             conditions.append(Payment.status == PaymentStatus(filters.status).value)
         except ValueError:
             raise DomainError("Statut de paiement inconnu.", field="status") from None
-    if filters.account_id:
-        conditions.append(PaymentMethod.account_id == filters.account_id)
+    if filters.account_id:  # its methods: every query then reads the payment table alone
+        conditions.append(Payment.method_id.in_(
+            select(PaymentMethod.id).where(PaymentMethod.account_id == filters.account_id).scalar_subquery()))
     if filters.method_id:
         conditions.append(Payment.method_id == filters.method_id)
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise DomainError("La date de début doit précéder la date de fin.", field="date_from")
-    received, requested = [Payment.received_on.is_not(None)], [Payment.received_on.is_(None)]
+    received_only, requested = [Payment.received_on.is_not(None)], [Payment.received_on.is_(None)]
     if filters.date_from is not None:
-        received.append(Payment.received_on >= filters.date_from)
+        received_only.append(Payment.received_on >= filters.date_from)
         requested.append(Payment.requested_at >= _paris_midnight(filters.date_from))
     if filters.date_to is not None:
-        received.append(Payment.received_on <= filters.date_to)
+        received_only.append(Payment.received_on <= filters.date_to)
         requested.append(Payment.requested_at < _paris_midnight(filters.date_to + timedelta(days=1)))
+    if received is True:
+        return conditions + received_only
+    if received is False:
+        return conditions + requested
     if filters.date_from is not None or filters.date_to is not None:
-        conditions.append(or_(and_(*received), and_(*requested)))
+        conditions.append(or_(and_(*received_only), and_(*requested)))
     return conditions
+
+
+def _page_ids(session: Session, filters: PaymentFilters, offset: int, limit: int) -> list[int]:
+    """The page's payment ids, from the payment table alone, in two parts that each walk
+    ix_payment_collections (or ix_payment_status_collections) backwards: the received
+    payments, then, when the page goes past them, those not received."""
+    received = (select(Payment.id).where(*_conditions(filters, True))
+                .order_by(Payment.received_on.desc(), Payment.requested_at.desc(), Payment.id.desc()))
+    ids = list(session.execute(received.offset(offset).limit(limit)).scalars())
+    if len(ids) == limit:
+        return ids
+    if ids:
+        before = offset + len(ids)
+    else:  # every received payment is on an earlier page: how many (at most offset)
+        before = session.execute(select(func.count()).select_from(received.limit(offset).subquery())).scalar_one()
+    pending = (select(Payment.id).where(*_conditions(filters, False))
+               .order_by(Payment.requested_at.desc(), Payment.id.desc())
+               .offset(max(0, offset - before)).limit(limit - len(ids)))
+    return ids + list(session.execute(pending).scalars())
 
 
 def _joined(query):
@@ -110,6 +138,10 @@ def _joined(query):
     )
 
 
+# Newest reception first, then the payments not received by request date.
+_ORDER = (Payment.received_on.is_(None), Payment.received_on.desc(), Payment.requested_at.desc(), Payment.id.desc())
+
+
 def _rows_query(conditions: list):
     return _joined(
         select(
@@ -117,9 +149,7 @@ def _rows_query(conditions: list):
             PaymentType.name.label("type_name"), Account.name.label("account_name"),
             Payment.amount, Payment.status, Payment.requested_at, Payment.received_on,
         )
-    ).where(*conditions).order_by(
-        Payment.received_on.is_(None), Payment.received_on.desc(), Payment.requested_at.desc(), Payment.id.desc()
-    )
+    ).where(*conditions).order_by(*_ORDER)
 
 
 def _row(r) -> CollectionRow:
@@ -139,34 +169,53 @@ def _row(r) -> CollectionRow:
 
 
 def _totals_by_account(session: Session, conditions: list) -> list[tuple[str, str]]:
-    """Received sum per account (what counts as received: refunds deducted), in cents in SQL."""
+    """Received sum per account (what counts as received: refunds deducted), in cents in SQL,
+    summed per payment method on the payment table alone, then per account here."""
     cents, refunded = type_coerce(Payment.amount, BigInteger), type_coerce(Payment.amount_refunded, BigInteger)
     counted = case(
         (Payment.status == PaymentStatus.RECEIVED.value, cents),
         (Payment.status == PaymentStatus.PARTIALLY_REFUNDED.value, cents - refunded),
         else_=0,
     )
-    query = _joined(select(Account.id, Account.name, func.sum(counted))).where(*conditions)
-    result = session.execute(query.group_by(Account.id, Account.name).order_by(Account.name, Account.id))
-    return [(name, format_eur(from_cents(int(total or 0)))) for _id, name, total in result]
+    by_method = dict(session.execute(
+        select(Payment.method_id, func.sum(counted)).where(*conditions).group_by(Payment.method_id)).all())
+    if not by_method:
+        return []
+    sums: dict[tuple[str, int], int] = {}
+    for method_id, account_id, name in session.execute(
+        select(PaymentMethod.id, Account.id, Account.name).join(Account, Account.id == PaymentMethod.account_id)
+        .where(PaymentMethod.id.in_(by_method))
+    ):
+        key = (name, account_id)
+        sums[key] = sums.get(key, 0) + int(by_method[method_id] or 0)
+    return [(name, format_eur(from_cents(total))) for (name, _id), total in sorted(sums.items())]
 
 
 def list_collections(session: Session, filters: PaymentFilters, page: int = 1,
                      page_size: int = PAGE_SIZE) -> CollectionsPage:
     """One page of payments matching ``filters``, with the received totals per account over
-    every matching payment (not only this page)."""
+    every matching payment (not only this page). The count stops at COUNT_CAP + 1
+    (``total_capped``: "plus de 10 000 paiements"); the page's ids come from the payment
+    table alone (``_page_ids``), then only those rows are joined to their invoice,
+    method and account."""
     conditions = _conditions(filters or PaymentFilters())
     page_size = max(1, page_size)
-    total = session.execute(_joined(select(func.count(Payment.id))).where(*conditions)).scalar_one()
+    limited = select(literal(1)).select_from(Payment).where(*conditions).limit(COUNT_CAP + 1).subquery()
+    total = session.execute(select(func.count()).select_from(limited)).scalar_one()
+    capped = total > COUNT_CAP
+    total = min(total, COUNT_CAP)
     page_count = max(1, math.ceil(total / page_size))
-    page = min(max(1, page), page_count)
-    result = session.execute(_rows_query(conditions).offset((page - 1) * page_size).limit(page_size))
+    page = max(1, page) if capped else min(max(1, page), page_count)
+    page_count = max(page_count, page + 1) if capped else page_count
+    ids = _page_ids(session, filters or PaymentFilters(), (page - 1) * page_size, page_size)
+    found = {r.id: r for r in session.execute(_rows_query([Payment.id.in_(ids)]))} if ids else {}
     return CollectionsPage(
-        rows=[_row(r) for r in result],
+        rows=[_row(found[i]) for i in ids if i in found],
         total=total,
         page=page,
         page_count=page_count,
         totals_by_account=_totals_by_account(session, conditions),
+        total_capped=capped,
     )
 
 
