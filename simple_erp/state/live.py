@@ -7,7 +7,10 @@ When services.changes announces a topic, the worker that committed the change op
 each registered tab's state with ``app.modify_state`` and calls its
 ``_refresh_from_feed()``; Reflex delivers the delta to the browser even when its
 websocket lives on another worker. Pushes run as background tasks: a busy tab never
-delays the request (a webhook) that made the change.
+delays the request (a webhook) that made the change. When a tab's websocket closes, its
+registrations are removed (``forget_tab``, called by simple_erp.state.live_disconnect); a
+tab that reconnects sends its page's on_load again (Reflex's hydrate_and_load), which
+registers it anew.
 """
 
 from __future__ import annotations
@@ -31,6 +34,11 @@ class Registry(Protocol):
     async def watch(self, member: str, topic: str) -> None: ...
     async def members(self, topic: str) -> set[str]: ...
     async def forget(self, member: str, topic: str) -> None: ...
+    async def forget_tab(self, token: str) -> int: ...
+
+
+def _token_of(member: str) -> str:
+    return member.partition("|")[2]
 
 
 class MemoryRegistry:
@@ -53,6 +61,13 @@ class MemoryRegistry:
         if self._topic_of.get(member) == topic:
             del self._topic_of[member]
 
+    async def forget_tab(self, token: str) -> int:
+        """Remove every registration of the tab ``token``; how many there were."""
+        members = [m for m in self._topic_of if _token_of(m) == token]
+        for member in members:
+            await self.forget(member, self._topic_of[member])
+        return len(members)
+
 
 class RedisRegistry:
     def __init__(self, url: str) -> None:
@@ -66,8 +81,10 @@ class RedisRegistry:
         if previous and previous != topic:
             pipe.srem(f"{_PREFIX}{previous}", member)
         pipe.sadd(f"{_PREFIX}{topic}", member)
+        pipe.sadd(f"{_PREFIX}tab:{_token_of(member)}", member)  # for forget_tab
         pipe.expire(f"{_PREFIX}{topic}", _TTL_SECONDS)
         pipe.expire(f"{_PREFIX}of:{member}", _TTL_SECONDS)
+        pipe.expire(f"{_PREFIX}tab:{_token_of(member)}", _TTL_SECONDS)
         await pipe.execute()
 
     async def members(self, topic: str) -> set[str]:
@@ -75,6 +92,20 @@ class RedisRegistry:
 
     async def forget(self, member: str, topic: str) -> None:
         await self._redis.srem(f"{_PREFIX}{topic}", member)
+
+    async def forget_tab(self, token: str) -> int:
+        """Remove every registration of the tab ``token`` (whichever worker made it)."""
+        tab_key = f"{_PREFIX}tab:{token}"
+        members = await self._redis.smembers(tab_key)
+        pipe = self._redis.pipeline()
+        for member in members:
+            topic = await self._redis.get(f"{_PREFIX}of:{member}")
+            if topic:
+                pipe.srem(f"{_PREFIX}{topic}", member)
+            pipe.delete(f"{_PREFIX}of:{member}")
+        pipe.delete(tab_key)
+        await pipe.execute()
+        return len(members)
 
 
 _registry: Registry | None = None
@@ -106,6 +137,14 @@ async def watch(state: rx.State, topic: str) -> None:
         await registry().watch(_member(state), topic)
     except Exception:  # noqa: BLE001 - live updates are a comfort, never a failure
         log.exception("live: could not register a tab for %s", topic)
+
+
+async def forget_tab(token: str) -> None:
+    """The tab ``token`` closed its websocket: it no longer receives pushes."""
+    try:
+        await registry().forget_tab(token)
+    except Exception:  # noqa: BLE001 - the 24 h expiry still cleans up
+        log.exception("live: could not forget a closed tab")
 
 
 def state_class(full_name: str) -> type[rx.State] | None:
@@ -163,6 +202,10 @@ def _on_change(topics: frozenset[str]) -> None:
 async def _capture_loop() -> None:
     global _loop
     _loop = asyncio.get_running_loop()
+    if _app is not None:  # the socket namespace exists once the server runs
+        from simple_erp.state.live_disconnect import on_tab_disconnect
+
+        on_tab_disconnect(_app, forget_tab)
 
 
 def install(app: rx.App) -> None:

@@ -21,6 +21,9 @@ _TMP = Path(tempfile.mkdtemp(prefix="simple_erp_prod_"))
 os.environ["DATABASE_URL"] = PG_SERVER.rsplit("/", 1)[0] + "/" + _DB_NAME
 os.environ["SIMPLE_ERP_DATA_DIR"] = str(_TMP)
 os.environ.setdefault("SIMPLE_ERP_SECRET_KEY", Fernet.generate_key().decode())
+# The Redis database of this run: the app's workers', and this process's (a test joins
+# them as another process: test_live_other_process.py).
+REDIS_URL = os.environ["REFLEX_REDIS_URL"] = f"redis://127.0.0.1:6379/{1 + uuid.uuid4().int % 14}"
 
 import pytest  # noqa: E402
 from playwright.sync_api import Browser, Page, expect  # noqa: E402
@@ -43,10 +46,9 @@ def prod_app():
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{_DB_NAME}"'))
     port = _free_port()
-    redis_db = str(1 + uuid.uuid4().int % 14)
     env = {
         **os.environ,
-        "REFLEX_REDIS_URL": f"redis://127.0.0.1:6379/{redis_db}",
+        "REFLEX_REDIS_URL": REDIS_URL,
         "GRANIAN_WORKERS": "2",
         "REFLEX_API_URL": f"http://127.0.0.1:{port}",
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
