@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import Enum
 
 from simple_erp.domain.errors import DomainError
-from simple_erp.domain.money import format_date_fr, format_decimal_fr
+from simple_erp.domain.money import format_date_fr, format_decimal_fr, format_eur
 
 # --- kinds and statuses -------------------------------------------------------
 
@@ -188,6 +188,200 @@ def validate_number_pattern(pattern: str) -> None:
     problem = _number_problem(sample)
     if problem is not None:
         raise DomainError(f"{_BAD_PATTERN}{problem} (exemple : « {sample} »).", "number_pattern")
+
+
+# --- overlapping numbering patterns --------------------------------------------
+#
+# Numbers are unique per company across kinds, so two kinds' patterns must never be able
+# to produce the same number. Each pattern (its {prefix} replaced by the kind's prefix)
+# is read as the regular language of the numbers it can produce, for any year (1000-9999)
+# and any sequence number >= 1:
+#   {year} -> [1-9][0-9]{3}, {yy} -> [0-9]{2}, {seq} -> [1-9][0-9]*,
+#   {seq:0Nd} -> N digits not all 0, or [1-9] followed by N digits or more;
+# two patterns overlap when the intersection of their languages is not empty (checked
+# exactly on the product of their automata). The year of two documents may differ, and
+# a field repeated in one pattern is read as independent: this can only find more
+# overlaps, never fewer, so an accepted pair can never produce the same number.
+
+_DIGITS = frozenset("0123456789")
+_NONZERO = frozenset("123456789")
+_ZERO = frozenset("0")
+
+
+class _Automaton:
+    """A small NFA: transitions labelled by a set of characters, or None (epsilon)."""
+
+    def __init__(self) -> None:
+        self.edges: list[list[tuple[frozenset[str] | None, int]]] = [[]]
+        self.end = 0
+
+    def state(self) -> int:
+        self.edges.append([])
+        return len(self.edges) - 1
+
+    def edge(self, src: int, label: frozenset[str] | None, dst: int) -> None:
+        self.edges[src].append((label, dst))
+
+    def chain(self, src: int, labels: list[frozenset[str]]) -> int:
+        for label in labels:
+            nxt = self.state()
+            self.edge(src, label, nxt)
+            src = nxt
+        return src
+
+    def padded_seq(self, src: int, width: int) -> int:
+        """str(seq).zfill(width) for seq >= 1."""
+        end = self.state()
+        # exactly ``width`` digits, not all zeros: states (position, seen a non-zero digit)
+        layer = {False: src, True: None}
+        for _ in range(width):
+            nxt = {False: self.state(), True: self.state()}
+            for seen, state in layer.items():
+                if state is None:
+                    continue
+                self.edge(state, _ZERO, nxt[seen])
+                self.edge(state, _NONZERO, nxt[True])
+            layer = nxt
+        self.edge(layer[True], None, end)
+        # more than ``width`` digits: no leading zero
+        longer = self.chain(src, [_NONZERO] + [_DIGITS] * width)
+        self.edge(longer, _DIGITS, longer)
+        self.edge(longer, None, end)
+        return end
+
+
+def _automaton(pattern: str, prefix: str) -> _Automaton:
+    nfa = _Automaton()
+    current = 0
+    for m in _TOKEN.finditer(pattern):
+        name, stray, literal = m.groups()
+        if literal is not None or name == "prefix":
+            text = literal if literal is not None else prefix
+            current = nfa.chain(current, [frozenset(c) for c in text])
+        elif name == "year":
+            current = nfa.chain(current, [_NONZERO, _DIGITS, _DIGITS, _DIGITS])
+        elif name == "yy":
+            current = nfa.chain(current, [_DIGITS, _DIGITS])
+        elif name == "seq":
+            current = nfa.padded_seq(current, 1)
+        elif name is not None and (width := _SEQ_WIDTH.fullmatch(name)) is not None:
+            current = nfa.padded_seq(current, int(width.group(1)))
+        else:  # a pattern that validate_number_pattern refuses
+            _render(pattern, 2026, 1, prefix)
+            raise DomainError(f"{_BAD_PATTERN}{pattern}", "number_pattern")
+    nfa.end = current
+    return nfa
+
+
+def _closure(nfa: _Automaton, states: set[int]) -> frozenset[int]:
+    todo, seen = list(states), set(states)
+    while todo:
+        for label, dst in nfa.edges[todo.pop()]:
+            if label is None and dst not in seen:
+                seen.add(dst)
+                todo.append(dst)
+    return frozenset(seen)
+
+
+def patterns_overlap(pattern_a: str, prefix_a: str, pattern_b: str, prefix_b: str) -> bool:
+    """Can the two patterns (with their kinds' prefixes) ever produce the same number?"""
+    a, b = _automaton(pattern_a, prefix_a), _automaton(pattern_b, prefix_b)
+    start = (_closure(a, {0}), _closure(b, {0}))
+    todo, seen = [start], {start}
+    while todo:
+        states_a, states_b = todo.pop()
+        if a.end in states_a and b.end in states_b:
+            return True
+        moves: dict[frozenset[str], tuple[set[int], set[int]]] = {}
+        for sa in states_a:
+            for label_a, dst_a in a.edges[sa]:
+                if label_a is None:
+                    continue
+                for sb in states_b:
+                    for label_b, dst_b in b.edges[sb]:
+                        if label_b is None:
+                            continue
+                        for char in label_a & label_b:
+                            key = frozenset(char)
+                            pair = moves.setdefault(key, (set(), set()))
+                            pair[0].add(dst_a)
+                            pair[1].add(dst_b)
+        for targets_a, targets_b in moves.values():
+            nxt = (_closure(a, targets_a), _closure(b, targets_b))
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return False
+
+
+def check_patterns_disjoint(patterns: dict[str, str]) -> dict[str, str]:
+    """``patterns``: kind value -> pattern, for every kind of one company. Returns the kinds
+    whose pattern can produce a number of another kind, each with a French message
+    (empty: all disjoint)."""
+    errors: dict[str, str] = {}
+    kinds = [DocumentKind(k) for k in patterns]
+    for i, kind in enumerate(kinds):
+        for other in kinds[i + 1:]:
+            if patterns_overlap(patterns[kind.value], DEFAULT_PREFIXES[kind],
+                                patterns[other.value], DEFAULT_PREFIXES[other]):
+                for this, that in ((kind, other), (other, kind)):
+                    errors.setdefault(this.value, (
+                        f"{_BAD_PATTERN}il peut produire les mêmes numéros que celui des "
+                        f"{KIND_PLURALS[that]} (« {patterns[that.value]} »). Un numéro ne doit "
+                        "servir qu'une fois, tous types confondus : changez le préfixe de l'un des deux."
+                    ))
+    return errors
+
+
+KIND_PLURALS: dict[DocumentKind, str] = {
+    DocumentKind.DEVIS: "devis",
+    DocumentKind.COMMANDE: "bons de commande",
+    DocumentKind.FACTURE: "factures",
+    DocumentKind.LIVRAISON: "bons de livraison",
+    DocumentKind.AVOIR: "avoirs",
+}
+
+
+# --- finalisation: issue date, avoir cap -----------------------------------------
+
+
+def check_issue_date_not_future(issue: date, today: date) -> None:
+    """A document cannot be finalised with an issue date after today: the chronology
+    check of the following invoices would be poisoned by it."""
+    if issue > today:
+        raise DomainError(
+            f"La date d'émission ({format_date_fr(issue)}) est dans le futur : un document ne peut "
+            f"pas être finalisé avec une date postérieure à aujourd'hui ({format_date_fr(today)}). "
+            "Changez la date d'émission.",
+            "issue_date",
+        )
+
+
+CREDIT_OVER_REMAINING_CONFIRMATION = "Je confirme un avoir supérieur au montant restant de la facture"
+
+
+def credit_note_excess(invoice_ttc: Decimal, credited_ttc: Decimal, avoir_ttc: Decimal) -> Decimal:
+    """How much an avoir of ``avoir_ttc`` (positive) goes beyond what the invoice still
+    carries: its total TTC minus ``credited_ttc`` (positive sum of the avoirs already
+    finalised on it). 0 when within."""
+    remaining = max(invoice_ttc - credited_ttc, Decimal("0.00"))
+    return max(abs(avoir_ttc) - remaining, Decimal("0.00"))
+
+
+def check_credit_note_cap(
+    invoice_number: str, invoice_ttc: Decimal, credited_ttc: Decimal, avoir_ttc: Decimal, confirmed: bool
+) -> None:
+    """Refuse an avoir above what the invoice still carries, unless explicitly confirmed."""
+    if confirmed or credit_note_excess(invoice_ttc, credited_ttc, avoir_ttc) == 0:
+        return
+    remaining = max(invoice_ttc - credited_ttc, Decimal("0.00"))
+    raise DomainError(
+        f"Cet avoir ({format_eur(abs(avoir_ttc))}) dépasse le montant restant de la facture "
+        f"{invoice_number} ({format_eur(remaining)} : {format_eur(invoice_ttc)} moins "
+        f"{format_eur(credited_ttc)} d'avoirs déjà finalisés). Pour le finaliser quand même, cochez "
+        f"« {CREDIT_OVER_REMAINING_CONFIRMATION} ».",
+        "confirm_over_credit",
+    )
 
 
 # --- payment terms and due dates ---------------------------------------------

@@ -13,9 +13,19 @@ Concurrency:
 from __future__ import annotations
 
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from simple_erp.domain.documents import DEFAULT_PREFIXES, DocumentKind, format_number, validate_number
+from simple_erp.domain.documents import (
+    DEFAULT_PREFIXES,
+    KIND_LABELS,
+    DocumentKind,
+    check_patterns_disjoint,
+    format_number,
+    validate_number,
+)
+from simple_erp.domain.errors import DomainError, ValidationErrors
+from simple_erp.models.document import Document
+from simple_erp.services import companies
 from simple_erp.services.companies import numbering_patterns
 
 _WHERE = "company_id = :company_id AND kind = :kind AND year = :year"
@@ -69,4 +79,36 @@ def next_number(session: Session, company_id: int, kind: str, year: int) -> str:
     seq = next_sequence(session, company_id, document_kind.value, year)
     number = format_number(pattern, year, seq, DEFAULT_PREFIXES[document_kind])
     validate_number(number)
+    _ensure_unused(session, company_id, number)
     return number
+
+
+def _ensure_unused(session: Session, company_id: int, number: str) -> None:
+    """Numbers are unique per company across kinds (unique index uq_document_company_number).
+    Overlapping patterns are refused when saved; this catches a number already given under
+    an earlier pattern, with a French message instead of an integrity error."""
+    holder = session.exec(
+        select(Document.kind).where(Document.company_id == company_id, Document.number == number)
+    ).first()
+    if holder is not None:
+        raise DomainError(
+            f"Le numéro « {number} » est déjà celui d'un document ({KIND_LABELS[DocumentKind(holder)].lower()}) "
+            "de cette société : un numéro ne sert qu'une fois. Changez le modèle de numérotation "
+            "(Admin ERP → 2. Numérotation)."
+        )
+
+
+def save_patterns(session: Session, company_id: int, patterns: dict[str, str]) -> None:
+    """Save several kinds' patterns at once (the « Numérotation » form): each must be valid,
+    and no two kinds, saved or not, may be able to produce the same number. Nothing is
+    saved when one is refused; ValidationErrors is keyed by kind."""
+    errors: dict[str, str] = {}
+    for kind, pattern in patterns.items():
+        try:
+            companies.save_numbering_pattern(session, company_id, kind, pattern, check_overlap=False)
+        except DomainError as exc:
+            errors[kind] = exc.message
+    if not errors:
+        errors = check_patterns_disjoint(numbering_patterns(session, company_id))
+    if errors:
+        raise ValidationErrors(errors)

@@ -20,9 +20,9 @@ from simple_erp.api.app import api as real_api
 from simple_erp.api.app import build_api
 from simple_erp.api.headers import SecurityHeaders
 from simple_erp.api.limits import UploadGuard
-from simple_erp.services import companies
+from simple_erp.services import companies, mollie_payments
 from tests.api.test_public_pay import LOST, invoice  # noqa: F401 - fixture
-from tests.mollie_fixtures import gateway, no_proxy, sandbox  # noqa: F401 - fixtures
+from tests.mollie_fixtures import gateway, make_invoice, no_proxy, sandbox  # noqa: F401 - fixtures
 
 ALWAYS = {"x-frame-options": "DENY", "x-content-type-options": "nosniff"}
 
@@ -69,11 +69,15 @@ def test_the_public_payment_page(client, invoice):  # noqa: F811
 def test_the_payment_pages_csp_allows_what_the_page_uses(client, invoice, session_factory):  # noqa: F811
     """No script, no event handler attribute, no external resource; the logo is a data: URI,
     the form posts to this site (its redirect to Mollie's checkout is a navigation)."""
-    setup, _doc_id, token = invoice
+    setup, _doc_id, _token = invoice
     png = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                         "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")
     with session_factory() as session:
         companies.set_logo(session, setup.company_id, "logo.png", png)
+    # The page shows the logo as printed, frozen at finalisation: an invoice finalised after the upload.
+    doc_id = make_invoice(session_factory, "100", company_id=setup.company_id)
+    with session_factory() as session:
+        token = mollie_payments.ensure_public_token(session, doc_id)
     html = client.get(f"/payer/{token}").text
     assert "<img src='data:image/png;base64," in html
     assert not re.search(r"<script|<iframe|<link|<object|<embed|\son\w+\s*=|javascript:", html, re.I)

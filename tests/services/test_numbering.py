@@ -12,6 +12,7 @@ from sqlalchemy import text
 from simple_erp.domain.contact_rules import ContactInput
 from simple_erp.domain.errors import DomainError
 from simple_erp.services import companies, contacts, documents, numbering
+from tests.legal_identity import SELLER
 
 TODAY = date(2026, 11, 28)
 THREADS = 20
@@ -24,7 +25,7 @@ class Boom(Exception):
 @pytest.fixture
 def company_id(session_factory) -> int:
     with session_factory() as session:
-        return companies.save_company(session, None, {"name": "Atelier Martin"}).id
+        return companies.save_company(session, None, {"name": "Atelier Martin", **SELLER}).id
 
 
 def _number(session_factory, company_id: int, kind: str = "facture", year: int = 2026) -> str:
@@ -61,7 +62,7 @@ def test_each_kind_and_year_has_its_own_counter(session_factory, company_id):
 
 def test_each_company_has_its_own_counter(session_factory, company_id):
     with session_factory() as session:
-        other = companies.save_company(session, None, {"name": "Autre SAS"}).id
+        other = companies.save_company(session, None, {"name": "Autre SAS", **SELLER}).id
     assert _number(session_factory, company_id) == "F-2026-00001"
     assert _number(session_factory, other) == "F-2026-00001"
 
