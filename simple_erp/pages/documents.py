@@ -207,6 +207,8 @@ def documents_page() -> rx.Component:
             ),
             rx.cond(DocumentListState.simple_paiement,
                     rx.link(rx.button(rx.icon("wallet", size=16), "Encaissements", variant="soft"), href="/encaissements")),
+            rx.link(rx.button(rx.icon("file-input", size=16), "Importer une facture électronique", variant="soft"),
+                    href="/erp/factures-recues", id="einvoice-import-link"),
             spacing="3", wrap="wrap", margin_y="1em",
         ),
         rx.cond(DocumentListState.filter_error != "", rx.callout(DocumentListState.filter_error, color_scheme="red")),
