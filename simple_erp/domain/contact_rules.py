@@ -211,8 +211,8 @@ def validate_ics(value: str) -> str:
 class SepaMandate:
     iban: str
     bic: str
-    rum: str
-    signed_on: date
+    rum: str  # "" while the mandate is being prepared
+    signed_on: date | None  # None: not signed yet
 
 
 _MANDATE_LABELS = {
@@ -242,11 +242,16 @@ def mandate_is_complete(iban: str, bic: str, rum: str, signed_on: date | None) -
 def _sepa_errors(
     iban: str, bic: str, rum: str, signed_on: date | None, today: date
 ) -> tuple[SepaMandate | None, dict[str, str]]:
-    """(mandate or None, field errors); nothing to check when all four are empty."""
+    """(mandate or None, field errors); nothing to check when all four are empty.
+
+    A mandate being prepared (not signed yet: no date) needs its IBAN and BIC only: its
+    RUM may come from « Générer le mandat SEPA » (domain.sepa), the form the customer
+    signs. Once signed (a date), all four are required."""
     missing = _missing_fields(iban, bic, rum, signed_on)
     if len(missing) == len(_MANDATE_LABELS):
         return None, {}
-    errors = {f: f"Champ requis pour un mandat SEPA : {_MANDATE_LABELS[f]}." for f in missing}
+    required = missing if signed_on is not None else [f for f in missing if f in ("iban", "bic")]
+    errors = {f: f"Champ requis pour un mandat SEPA : {_MANDATE_LABELS[f]}." for f in required}
     clean: dict = {}
     checks = {
         "iban": lambda: validate_iban(iban),
@@ -262,14 +267,16 @@ def _sepa_errors(
                 errors[field] = error.message
     if errors:
         return None, errors
-    return SepaMandate(clean["iban"], clean["bic"], clean["rum"], clean["mandate_signed_on"]), {}
+    return SepaMandate(clean["iban"], clean["bic"], clean.get("rum", ""), clean.get("mandate_signed_on")), {}
 
 
 def validate_sepa_fields(
     iban: str, bic: str, rum: str, signed_on: date | None, today: date
 ) -> SepaMandate | None:
-    """All-or-nothing: None when all four are empty, else a validated mandate.
-    Raises ``ValidationErrors`` listing every missing and every invalid field."""
+    """None when all four are empty, else a validated mandate: IBAN and BIC go together;
+    a signed mandate (a date) needs all four; one not signed yet may lack its RUM (given by
+    « Générer le mandat SEPA »). Raises ``ValidationErrors`` listing every missing and
+    every invalid field."""
     mandate, errors = _sepa_errors(iban, bic, rum, signed_on, today)
     if errors:
         raise ValidationErrors(errors)
@@ -389,6 +396,7 @@ class ContactInput:
     bic: str = ""
     rum: str = ""
     mandate_signed_on: date | None = None
+    mandate_type: str = "recurrent"  # « Récurrent » | « Ponctuel » (domain.sepa)
 
 
 def validate_contact(data: ContactInput, today: date) -> ContactInput:
@@ -427,6 +435,10 @@ def validate_contact(data: ContactInput, today: date) -> ContactInput:
     if siren and vat.startswith("FR") and {"siren", "vat_number"}.isdisjoint(errors):
         if vat[4:] != siren:
             errors["vat_number"] = "Le numéro de TVA ne correspond pas au SIREN saisi."
+
+    values["mandate_type"] = values["mandate_type"].lower() or "recurrent"
+    if values["mandate_type"] not in ("recurrent", "ponctuel"):
+        errors["mandate_type"] = "Le type de mandat SEPA doit être « Récurrent » ou « Ponctuel »."
 
     mandate, sepa_errors = _sepa_errors(
         values["iban"], values["bic"], values["rum"], data.mandate_signed_on, today

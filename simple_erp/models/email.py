@@ -61,6 +61,8 @@ class EmailMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     document_id: int | None = Field(default=None, sa_column=_fk("document.id", nullable=True, ondelete="SET NULL"))
+    # An email sent from a fiche contact (e.g. its SEPA mandate form) instead of a document.
+    contact_id: int | None = Field(default=None, sa_column=_fk("contact.id", nullable=True, ondelete="SET NULL"))
     sender_email: str = Field(max_length=254)
     sender_name: str = Field(default="", max_length=200)
     to_addrs: str = Field(default="", sa_type=Text)  # comma-separated
@@ -101,6 +103,9 @@ class EmailAttachment(SQLModel, table=True):
     message_id: int = Field(sa_column=_fk("email_message.id", ondelete="CASCADE"))
     document_file_id: int | None = Field(
         default=None, sa_column=_fk("document_file.id", nullable=True, ondelete="SET NULL")
+    )
+    contact_file_id: int | None = Field(  # or a file of a fiche contact (services.sepa_mandates)
+        default=None, sa_column=_fk("contact_file.id", nullable=True, ondelete="SET NULL")
     )
     filename: str = Field(max_length=200)
     mime_type: str = Field(default="application/pdf", max_length=100)

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from simple_erp.domain.email_templates import text_to_html
 from simple_erp.domain.errors import DomainError
+from simple_erp.models.contact import ContactFile
 from simple_erp.models.email import (
     EmailAttachment,
     EmailEvent,
@@ -79,6 +80,10 @@ def _outgoing(session: Session, message: EmailMessage) -> OutgoingEmail:
     attachments = []
     query = select(EmailAttachment).where(EmailAttachment.message_id == message.id).order_by(EmailAttachment.id)
     for ref in session.exec(query):
+        if ref.contact_file_id is not None:  # a fiche contact's file (services.sepa_mandates)
+            contact_file = session.get(ContactFile, ref.contact_file_id)
+            attachments.append(Attachment(ref.filename, contact_file.content, ref.mime_type))
+            continue
         if ref.document_file_id is None:
             raise DomainError(f"La pièce jointe « {ref.filename} » n'existe plus : envoyez un nouvel email.")
         _file, content = documents.get_file_content(session, ref.document_file_id)
@@ -153,7 +158,8 @@ def send_queued(session_factory, message_id: int) -> str:
             message.reference = new_reference()
             session.add(message)
         try:
-            if message.document_id is not None and not get_settings_row(session).enabled:
+            if (message.document_id is not None or message.contact_id is not None) \
+                    and not get_settings_row(session).enabled:
                 raise DomainError(DISABLED)
             outgoing = _outgoing(session, message)
             sender = gateway(session)

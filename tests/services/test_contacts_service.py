@@ -159,13 +159,25 @@ def test_mandate_is_complete_only_with_all_four_fields(session_factory):
         assert contacts.get_contact(session, without.id).mandate_complete is False
 
 
-@pytest.mark.parametrize("given", ["iban", "bic", "rum", "mandate_signed_on"])
-def test_sepa_fields_are_all_or_nothing(session_factory, given):
+@pytest.mark.parametrize(("given", "lacking"), [
+    ("iban", {"bic"}), ("bic", {"iban"}), ("rum", {"iban", "bic"}),
+    ("mandate_signed_on", {"iban", "bic", "rum"}),  # signed: all four
+])
+def test_a_partial_mandate_names_what_it_lacks(session_factory, given, lacking):
     data = replace(COMPANY, **{given: MANDATE[given]})
     with pytest.raises(ValidationErrors) as caught:
         _create(session_factory, data)
-    assert set(caught.value.errors) == set(MANDATE) - {given}
+    assert set(caught.value.errors) == lacking
     assert _count(session_factory) == 0
+
+
+def test_a_mandate_not_signed_yet_is_kept_without_rum_nor_date(session_factory):
+    """IBAN and BIC first; « Générer le mandat SEPA » gives the RUM; the date once signed."""
+    created = _create(session_factory, replace(COMPANY, iban=MANDATE["iban"], bic=MANDATE["bic"]))
+    with session_factory() as session:
+        contact = contacts.get_contact(session, created.id)
+        assert contact.rum is None and contact.mandate_signed_on is None and contact.bic == MANDATE["bic"]
+        assert contact.mandate_complete is False
 
 
 def test_removing_the_whole_mandate_is_allowed(session_factory):

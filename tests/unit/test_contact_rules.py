@@ -378,7 +378,7 @@ def test_validate_ics_rejects(raw, fragment):
     assert fragment in error.message
 
 
-# --- SEPA mandate: all or nothing ---------------------------------------------------------------
+# --- SEPA mandate: IBAN and BIC together; all four once signed ------------------------------------
 
 
 def test_sepa_all_empty_is_no_mandate():
@@ -410,9 +410,9 @@ def test_sepa_mandate_is_frozen():
 @pytest.mark.parametrize(
     ("iban", "bic", "rum", "signed_on", "missing"),
     [
-        (FR_IBAN, "", "", None, ["bic", "rum", "mandate_signed_on"]),
+        (FR_IBAN, "", "", None, ["bic"]),
         ("", "BNPAFRPP", "RUM-1", TODAY, ["iban"]),
-        (FR_IBAN, "BNPAFRPP", "RUM-1", None, ["mandate_signed_on"]),
+        ("", "", "RUM-1", None, ["iban", "bic"]),
         ("", "", "", TODAY, ["iban", "bic", "rum"]),
         (FR_IBAN, "BNPAFRPP", "  ", TODAY, ["rum"]),
     ],
@@ -430,8 +430,19 @@ def test_sepa_partial_lists_every_missing_field(iban, bic, rum, signed_on, missi
     assert sorted(errors) == sorted(missing)
     for field in missing:
         assert errors[field] == f"Champ requis pour un mandat SEPA : {labels[field]}."
-    assert missing_mandate_fields(iban, bic, rum, signed_on) == [labels[f] for f in missing]
+    empty = [f for f, v in (("iban", iban), ("bic", bic), ("rum", rum)) if not v.strip()]
+    empty += ["mandate_signed_on"] if signed_on is None else []
+    assert missing_mandate_fields(iban, bic, rum, signed_on) == [labels[f] for f in empty]
     assert not mandate_is_complete(iban, bic, rum, signed_on)
+
+
+@pytest.mark.parametrize("rum", ["", "RUM-1"])
+def test_sepa_mandate_being_prepared_needs_iban_and_bic_only(rum):
+    """Not signed yet: « Générer le mandat SEPA » prints the form (and gives the RUM)."""
+    mandate = validate_sepa_fields(FR_IBAN, "BNPAFRPP", rum, None, TODAY)
+    assert mandate == SepaMandate(iban=FR_IBAN, bic="BNPAFRPP", rum=rum, signed_on=None)
+    assert not mandate_is_complete(FR_IBAN, "BNPAFRPP", rum, None)
+    assert missing_mandate_fields(FR_IBAN, "BNPAFRPP", rum, None)[-1] == "Date de signature mandat SEPA"
 
 
 def test_sepa_partial_also_reports_invalid_filled_fields():
@@ -441,7 +452,7 @@ def test_sepa_partial_also_reports_invalid_filled_fields():
     assert errors["iban"] == "IBAN invalide : la clé de contrôle est incorrecte."
     assert errors["bic"] == "Champ requis pour un mandat SEPA : BIC."
     assert "« // »" in errors["rum"]
-    assert errors["mandate_signed_on"].startswith("Champ requis")
+    assert "mandate_signed_on" not in errors  # not signed yet: the date comes later
 
 
 def test_sepa_collects_all_invalid_fields():
