@@ -21,6 +21,7 @@ from simple_erp.domain.contact_rules import ContactInput
 from simple_erp.providers.mollie import MollieGateway
 from simple_erp.sandbox.mollie import start_in_thread
 from simple_erp.services import clock, companies, contacts, documents, mollie_payments, payments
+from tests.legal_identity import SELLER
 
 IBAN, BIC = "FR7630006000011234567890189", "AGRIFRPP"
 IBAN_2, BIC_2 = "FR1420041010050500013M02606", "PSSTFRPPPAR"
@@ -99,7 +100,7 @@ def mollie_setup(session_factory, api_key: str | None = None, name: str = "Ateli
     account with "Carte bancaire" and "Prélèvement SEPA"; a bank account with "Chèque"."""
     api_key = api_key or new_key()
     with session_factory() as session:
-        company = companies.save_company(session, None, {"name": name, "vat_regime": "franchise"})
+        company = companies.save_company(session, None, {"name": name, "vat_regime": "franchise", **SELLER})
         mollie_payments.set_mollie_api_key(session, company.id, api_key)
         payments.save_preferences(session, True, True)
         types = {t.code: t.id for t in payments.list_payment_types(session)}
@@ -135,7 +136,11 @@ def make_invoice(session_factory, price: str = "123.45", company_id: int | None 
 
 
 def request(session_factory, doc_id: int, method_id: int, amount: str, urls, **kwargs):
-    """What the payment block's "Enregistrer" does for a Mollie moyen."""
+    """What the payment block's "Enregistrer" does for a Mollie moyen (a SEPA debit: after
+    its pre-notification, sent 30 days before)."""
+    from tests.prenotice_fixtures import prenotify_if_debit
+
+    prenotify_if_debit(session_factory, doc_id, method_id, amount)
     return mollie_payments.request_mollie_payment(session_factory, doc_id, method_id, Decimal(amount), None,
                                                   clock.today(), urls, **kwargs)
 

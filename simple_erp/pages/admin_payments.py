@@ -284,6 +284,9 @@ def methods_tab() -> rx.Component:
 
     return rx.vstack(
         rx.button(rx.icon("plus", size=14), "Nouveau moyen de paiement", on_click=S.edit_method("new"), id="new-method"),
+        rx.text("« Prélèvement SEPA » sur un compte bancaire (avec son IBAN, et l'ICS de la société émettrice) : "
+                "les prélèvements se font par le menu « Remises de prélèvements » (fichier pain.008 pour la banque). "
+                "Sur un compte Mollie : depuis le bloc « Paiement » des factures.", size="2", color="gray"),
         rx.cond(S.method.length() > 0, rx.card(rx.vstack(
             rx.grid(
                 labelled("Type de paiement", choice(S.types, "payment_type_id", "name", "method-type"),

@@ -14,7 +14,7 @@ from simple_erp.db import session_scope
 from simple_erp.domain.errors import DomainError
 from simple_erp.domain.money import format_decimal_fr, format_eur, parse_amount
 from simple_erp.domain.payment_rules import OverpaymentError
-from simple_erp.services import clock, mollie_payments, payments
+from simple_erp.services import clock, mollie_payments, payments, remittances
 from simple_erp.state.auth import SESSION_EXPIRED
 from simple_erp.state.urls import app_urls
 
@@ -53,10 +53,9 @@ def _labelled(label: str, control_id, control: rx.Component) -> rx.Component:
 
 def _store_request(doc_id: int, method_id: int, amount, user_id: int) -> int:
     with session_scope() as session:
-        # SEPA: refuse up front when the contact's mandate is incomplete (nothing stored).
-        mollie_payments.check_mollie_request(session, doc_id, method_id)
-        return payments.request_payment(session, doc_id, method_id, amount, user_id, clock.today(),
-                                        allow_overpay=False).id
+        # SEPA: refuse up front when the contact's mandate is incomplete or the customer was
+        # not pre-notified N days before (nothing stored).
+        return mollie_payments.request_checked(session, doc_id, method_id, amount, user_id, clock.today()).id
 
 
 class PaymentBlockMixin(rx.State, mixin=True):
@@ -220,6 +219,7 @@ class PaymentBlockMixin(rx.State, mixin=True):
         try:
             amount = parse_amount(self.pay_amount)
             with session_scope() as session:
+                remittances.check_manual_request(session, int(self.pay_method_id or 0))  # a bank debit: a remittance
                 payments.request_payment(session, self.doc_id, int(self.pay_method_id or 0), amount, user.id,
                                          clock.today(), allow_overpay=allow_overpay)
         except OverpaymentError as exc:

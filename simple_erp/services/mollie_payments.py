@@ -47,7 +47,7 @@ from simple_erp.models.document import Document
 from simple_erp.models.payment import Payment
 from simple_erp.models.types import utcnow
 from simple_erp.providers.mollie import MollieError, PaymentInfo, PaymentRequest
-from simple_erp.services import clock, documents, mollie_mandates, payments
+from simple_erp.services import clock, documents, mollie_mandates, payments, prenotification
 from simple_erp.services.mollie_gateway import (  # noqa: F401 - part of this module's API
     API_KEY_RE,
     NO_KEY,
@@ -173,16 +173,36 @@ def check_direct_debit_allowed(session: Session, doc_id: int) -> Contact:
     raise DomainError(f"Prélèvement SEPA impossible : {first_problem}.", field="method_id")
 
 
-def check_mollie_request(session: Session, doc_id: int, method_id: int) -> None:
+def check_mollie_request(session: Session, doc_id: int, method_id: int, amount: Decimal):
     """Before ``payments.request_payment`` on a Mollie moyen (same transaction): the company
-    can reach Mollie (key or sandbox) and, for "Prélèvement SEPA", a mandate is usable."""
+    can reach Mollie (key or sandbox) and, for "Prélèvement SEPA", a mandate is usable and
+    the customer was pre-notified of ``amount`` N days before (``services.prenotification``).
+    Returns that pre-notification (None for a card): give it to ``request_checked``."""
     row = payments.method_row(session, method_id)
     if not row.is_mollie:
-        return
+        return None
     doc = documents.get_document(session, doc_id)
     company_api_key(session.get(Company, doc.company_id))
     if row.type_code == SEPA:
         check_direct_debit_allowed(session, doc_id)
+        return prenotification.usable_notice_for_debit(session, doc_id, Decimal(amount), clock.today())
+    return None
+
+
+def request_checked(session: Session, doc_id: int, method_id: int, amount: Decimal, user_id: int | None,
+                    today: date, allow_overpay: bool = False, idempotency_key: str | None = None) -> Payment:
+    """``check_mollie_request`` then ``payments.request_payment`` (same transaction); a SEPA
+    debit uses up its pre-notification. The same ``idempotency_key`` again: the first payment."""
+    if idempotency_key:
+        existing = session.exec(select(Payment).where(Payment.idempotency_key == idempotency_key)).first()
+        if existing is not None and existing.document_id == doc_id:
+            return existing
+    notice = check_mollie_request(session, doc_id, method_id, amount)
+    payment = payments.request_payment(session, doc_id, method_id, amount, user_id, today,
+                                       allow_overpay=allow_overpay, idempotency_key=idempotency_key)
+    if notice is not None:
+        prenotification.attach_debit(session, notice.id, payment.id)
+    return payment
 
 
 # --- creating a payment at Mollie -------------------------------------------------------------
@@ -314,9 +334,8 @@ def request_mollie_payment(session_factory: SessionFactory, doc_id: int, method_
     A Mollie failure leaves the request "En attente" with its error: calling
     ``start_mollie_payment`` again retries it."""
     with session_factory() as session:
-        check_mollie_request(session, doc_id, method_id)
-        payment = payments.request_payment(session, doc_id, method_id, amount, user_id, today,
-                                           allow_overpay=allow_overpay, idempotency_key=idempotency_key)
+        payment = request_checked(session, doc_id, method_id, amount, user_id, today,
+                                  allow_overpay=allow_overpay, idempotency_key=idempotency_key)
         payment_id = payment.id
     start_mollie_payment(session_factory, payment_id, urls)
     with session_factory() as session:
@@ -386,6 +405,7 @@ __all__ = [
     "sandbox_mode", "set_gateway_factory", "set_mollie_api_key",
     # requests (here)
     "ALREADY_PAID", "AppUrls", "MOLLIE_METHOD", "ONLINE_DOWN", "ONLINE_UNAVAILABLE", "WEBHOOK_PATH", "check_direct_debit_allowed", "check_mollie_request",
+    "request_checked",
     "mandate_fingerprint", "pay_online", "request_mollie_payment", "start_mollie_payment",
     # public page (mollie_public)
     "PublicInvoice", "PublicInvoiceNotFound", "ensure_public_token", "public_invoice", "refresh_public_status",

@@ -15,6 +15,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser_helpers import db_session, ensure_admin, toast
 from tests.e2e.conftest import SENDGRID
+from tests.prenotice_fixtures import backdated_notice
+from tests.legal_identity import BUSINESS_BUYER, SELLER
 
 pytestmark = pytest.mark.e2e
 
@@ -40,7 +42,7 @@ def _invoice_with_1100_received(suffix: str) -> tuple[int, str, str]:
     with db_session() as session:
         payments.save_preferences(session, True, True)
         emails.save_email_settings(session, True, "SG.e2e-test-key.abcdefghijklmnop")
-        company = companies.save_company(session, None, {"name": f"Atelier {suffix}", "vat_regime": "franchise",
+        company = companies.save_company(session, None, {"name": f"Atelier {suffix}", "vat_regime": "franchise", **SELLER,
                                                          "iban": COMPANY_IBAN, "bic": "PSSTFRPPPAR"})
         mollie_payments.set_mollie_api_key(session, company.id, "test_" + uuid.uuid4().hex)
         types = {t.code: t.id for t in payments.list_payment_types(session)}
@@ -53,7 +55,7 @@ def _invoice_with_1100_received(suffix: str) -> tuple[int, str, str]:
                    for code, account in (("carte_bancaire", mollie), ("prelevement_sepa", mollie),
                                          ("cheque", bank))}
         contact = contacts.create_contact(session, ContactInput(
-            kind="entreprise", company_name=f"Client Deux Fois {suffix}", email="compta@client.fr",
+            kind="entreprise", company_name=f"Client Deux Fois {suffix}", email="compta@client.fr", **BUSINESS_BUYER,
             iban=IBAN, bic=BIC, rum=rum, mandate_signed_on=today.replace(year=today.year - 1)), today)
         doc = documents.create_document(session, "facture", today, company_id=company.id)
         documents.link_contact(session, doc.id, contact.id)
@@ -62,6 +64,7 @@ def _invoice_with_1100_received(suffix: str) -> tuple[int, str, str]:
         documents.finalize(session, doc.id, today)
         cheque = payments.request_payment(session, doc.id, methods["cheque"], Decimal(1100), None, today)
         payments.record_reception(session, cheque.id, today, today)
+        backdated_notice(session, doc.id, Decimal(520))  # the customer was told of the 520 € debit
         number = documents.get_document(session, doc.id).number
     return doc.id, number, rum
 

@@ -17,7 +17,9 @@ from tests.e2e.conftest import MOLLIE
 from tests.e2e.test_documents import _add_product, _link_contact, _new_document, _setup_company
 from tests.e2e.test_payments import _activate_simple_paiement
 
-from tests.browser_helpers import toast  # noqa: E402
+from simple_erp.domain.money import parse_amount  # noqa: E402
+from tests.browser_helpers import db_session, toast  # noqa: E402
+from tests.prenotice_fixtures import backdated_notice  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -53,6 +55,10 @@ def _contact(page: Page, name: str, mandate: bool) -> None:
     page.goto("/contacts/nouveau")
     page.get_by_label("Raison sociale", exact=True).fill(name)
     page.get_by_label("Email", exact=True).fill("compta@client.fr")
+    page.get_by_label("SIREN", exact=True).fill("552100554")
+    page.get_by_label("Adresse", exact=True).fill("3 place du Marché")
+    page.get_by_label("Code postal", exact=True).fill("69003")
+    page.get_by_label("Ville", exact=True).fill("Lyon")
     if mandate:
         page.get_by_label("IBAN", exact=True).fill("FR76 3000 6000 0112 3456 7890 189")
         page.get_by_label("BIC", exact=True).fill("AGRIFRPP")
@@ -162,7 +168,15 @@ def test_sepa_direct_debit(signed_in: Page, outcome: str):
 
     with_mandate = f"Avec Mandat {suffix}"
     _contact(page, with_mandate, mandate=True)
-    _invoice(page, suffix + "B", with_mandate)
+    invoice_url = _invoice(page, suffix + "B", with_mandate)
+    # No debit before the customer is pre-notified (N days ahead): refused, nothing recorded.
+    _request_mollie(page, suffix, "Prélèvement SEPA")
+    toast(page, "Pré-notification requise")
+    expect(page.locator(".payment-row")).to_have_count(0)
+    with db_session() as session:  # a notice of this amount, emailed 30 days ago
+        backdated_notice(session, int(invoice_url.rstrip("/").rsplit("/", 1)[1]),
+                         parse_amount(page.locator("#pay-amount").input_value()))
+    page.reload()
     _request_mollie(page, suffix, "Prélèvement SEPA")
     row = page.locator(".payment-row").first
     expect(row.locator(".payment-status")).to_have_text("Prélèvement en cours")

@@ -26,6 +26,7 @@ from simple_erp.models.types import utcnow
 from simple_erp.providers.email import REFERENCE_ARG, SendGridGateway
 from simple_erp.sandbox.sendgrid import start_in_thread
 from simple_erp.services import auth, changes, companies, contacts, documents, email_settings, emails, payments
+from tests.legal_identity import BUSINESS_BUYER, SELLER
 
 TODAY = date(2026, 11, 28)
 KEY = "SG.test-key.secret-part-abcd"
@@ -71,7 +72,7 @@ def world(session_factory, api):
     linked to two contacts (one named <script>), with a generated PDF and an uploaded file;
     e-mail sending on with a key."""
     with session_factory() as session:
-        companies.save_company(session, None, {"name": "Atelier Martin", "vat_regime": "franchise",
+        companies.save_company(session, None, {"name": "Atelier Martin", "vat_regime": "franchise", **SELLER,
                                                "iban": IBAN, "bic": BIC, "contact_email": "contact@atelier.fr"})
         user = auth.create_user(session, SENDER, "Paul Martin", "motdepasse-solide", is_admin=True)
         doc = documents.create_document(session, "facture", TODAY)
@@ -79,7 +80,7 @@ def world(session_factory, api):
             kind="particulier", last_name="<script>alert('x')</script>", first_name="Léa",
             email="lea@client.fr"), TODAY)
         second = contacts.create_contact(session, ContactInput(
-            kind="entreprise", company_name="Compta SA", email="compta@client.fr"), TODAY)
+            kind="entreprise", company_name="Compta SA", email="compta@client.fr", **BUSINESS_BUYER), TODAY)
         documents.link_contact(session, doc.id, first.id)
         documents.link_contact(session, doc.id, second.id)
         line = documents.add_line(session, doc.id)
@@ -173,11 +174,12 @@ def test_sender_is_the_users_profile_address():
 def test_french_defaults_are_seeded_and_valid(session_factory):
     with session_factory() as session:
         rubriques = emails.list_rubriques(session)
-        assert [r.name for r in rubriques] == ["Factures", "Devis", "Relances"]
+        assert [r.name for r in rubriques][:3] == ["Factures", "Devis", "Relances"]
         names = {r.name: [t.name for t in emails.list_templates(session, r.id)] for r in rubriques}
         templates = [t for r in rubriques for t in emails.list_templates(session, r.id)]
     assert {"Envoi de facture", "Facture avec lien de paiement"} <= set(names["Factures"])
     assert "Envoi de devis" in names["Devis"] and "Relance amiable" in names["Relances"]
+    assert names["Prélèvements SEPA"] == ["Pré-notification de prélèvement"]  # issue 13
     for template in templates:
         check_template(template.subject, template.body)
         assert "{contact_nom}" in template.body
@@ -185,8 +187,9 @@ def test_french_defaults_are_seeded_and_valid(session_factory):
 
 def test_template_crud_refuses_unknown_placeholders_and_duplicates(session_factory):
     with session_factory() as session:
+        last = max(r.position for r in emails.list_rubriques(session))
         rubrique = emails.save_rubrique(session, None, "  Remerciements ")
-        assert rubrique.name == "Remerciements" and rubrique.position == 4
+        assert rubrique.name == "Remerciements" and rubrique.position == last + 1
         with pytest.raises(ValidationErrors) as info:
             emails.save_rubrique(session, None, "factures")
         assert "existe déjà" in info.value.errors["name"]
