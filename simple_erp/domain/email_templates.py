@@ -33,6 +33,13 @@ PLACEHOLDERS: dict[str, str] = {
     "expediteur_email": "Votre adresse email (expéditeur)",
     "lien_paiement": "Lien de la page de paiement en ligne (Mollie)",
     "coordonnees_bancaires": "Coordonnées bancaires (IBAN, BIC) pour un virement",
+    "prelevement_montant": "Montant du prélèvement SEPA annoncé (pré-notification)",
+    "prelevement_date": "Date du prélèvement SEPA annoncé (jj/mm/aaaa)",
+    "mandat_rum": "Référence unique du mandat SEPA (RUM) du contact",
+    "creancier_ics": "Identifiant créancier SEPA (ICS) de votre société",
+    "jours_retard": "Relances : retard de paiement (« 12 jours ») depuis l'échéance",
+    "paiement_en_ligne": "Relances : phrase et lien de paiement en ligne (Mollie, vide quand Mollie n'est pas actif)",
+    "mentions_retard": "Relances : pénalités de retard et indemnité forfaitaire de 40 € (clients professionnels seulement)",
 }
 
 SAMPLE_VALUES: dict[str, str] = {
@@ -53,6 +60,13 @@ SAMPLE_VALUES: dict[str, str] = {
     "expediteur_email": "paul@atelier-martin.fr",
     "lien_paiement": "https://www.mollie.com/checkout/select-method/exemple",
     "coordonnees_bancaires": "IBAN : FR76 3000 6000 0112 3456 7890 189\nBIC : AGRIFRPP",
+    "prelevement_montant": "250,00\u00a0€",
+    "prelevement_date": "15/01/2027",
+    "mandat_rum": "RUM-ATELIER-000042",
+    "creancier_ics": "FR72ZZZ123456",
+    "jours_retard": "12 jours",
+    "paiement_en_ligne": "Vous pouvez la régler en ligne, en toute sécurité, en suivant ce lien :\nhttps://www.mollie.com/checkout/select-method/exemple",
+    "mentions_retard": "Conformément à l'article L441-10 du Code de commerce, des pénalités de retard au taux annuel de 12,15 % sont exigibles, soit 4,79\u00a0€ à ce jour pour 12 jours de retard, ainsi que l'indemnité forfaitaire pour frais de recouvrement de 40,00\u00a0€.",
 }
 
 # "{{", "}}", "{anything without braces}", or a lone brace (malformed).

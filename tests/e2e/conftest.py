@@ -27,6 +27,9 @@ os.environ.update({
     "SENDGRID_EVENT_PUBLIC_KEY": SENDGRID.public_key, "SENDGRID_TIMEOUT": "5",
     # Sign-in throttling: a short lock so that test_sign_in_hardening waits it out.
     "SIMPLE_ERP_SIGNIN_LOCK_SECONDS": "8",
+    # Relances: off, so that no reminder lands in another test's inbox; test_reminders
+    # switches the scheduler on for its own run.
+    "SIMPLE_ERP_REMINDER_INTERVAL_SECONDS": "0",
 })
 
 import pytest  # noqa: E402
