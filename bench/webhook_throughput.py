@@ -154,7 +154,11 @@ def seed(url: str, sandbox_url: str, api_key: str, count: int) -> list[str]:
     urls = mollie_payments.AppUrls(public_base="http://127.0.0.1:3000", api_base=DEAD_URL)
     today = date.today()
     with factory() as session:
-        company = companies.save_company(session, None, {"name": "Bench SARL", "vat_regime": "franchise"})
+        company = companies.save_company(session, None, {"name": "Bench SARL", "vat_regime": "franchise",
+                                                         # what finalisation requires (issue 12)
+                                                         "legal_form": "SARL", "siren": "732829320",
+                                                         "rcs_city": "Paris", "address_line1": "3 rue de la Paix",
+                                                         "postal_code": "75002", "city": "Paris"})
         mollie_payments.set_mollie_api_key(session, company.id, api_key)
         payments.save_preferences(session, True, True)
         card_type = next(t.id for t in payments.list_payment_types(session) if t.code == "carte_bancaire")

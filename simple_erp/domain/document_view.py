@@ -22,6 +22,7 @@ class PartyView:
     siren: str = ""
     siret: str = ""
     rcs_city: str = ""
+    rm_city: str = ""  # répertoire des métiers (artisans)
     vat_number: str = ""
     email: str = ""
     phone: str = ""
@@ -68,3 +69,9 @@ class DocumentView:
     vat_exemption_mentions: tuple[str, ...] = field(default_factory=tuple)
     # Factur-X CII XML (domain.einvoice_cii) that the PDF embeds: finalised facture or avoir only.
     einvoice_xml: bytes = b""
+    # 2026 reform mentions (domain.einvoice_mentions), frozen in the snapshot; "" / False / ()
+    # on documents finalised before they existed: « catégorie de l'opération » (biens,
+    # services, mixte), the option for VAT on debits, the delivery address when it differs.
+    operation_category: str = ""
+    vat_on_debits: bool = False
+    delivery_address_lines: tuple[str, ...] = ()

@@ -9,6 +9,7 @@ it is a credit note), as EN 16931 wants.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,17 +21,20 @@ from simple_erp.domain.documents import (
     RECOVERY_INDEMNITY_TEXT,
     late_penalty_text,
 )
+from simple_erp.domain.einvoice_mentions import business_process as category_process
 from simple_erp.domain.errors import DomainError
 from simple_erp.domain.money import round_cents
 from simple_erp.domain.totals import Line, compute_totals, line_total_ht
 
 INVOICE, CREDIT_NOTE = "380", "381"  # UNTDID 1001
 CREDIT_TRANSFER, DIRECT_DEBIT = "58", "59"  # UNTDID 4461: SEPA credit transfer / direct debit
+CARD = "54"  # UNTDID 4461: credit card (a Mollie card payment request)
+TAX_ON_INVOICE_DATE = "5"  # BT-8 (UNTDID 2475): VAT due at the invoice date = option for debits
 STANDARD, EXEMPT, INTRA_EU, EXPORT, REVERSE_CHARGE = "S", "E", "K", "G", "AE"  # UNTDID 5305
 FRANCHISE_REASON_CODE = "VATEX-FR-FRANCHISE"
 DEFAULT_UNIT = "C62"  # "one": a unit without a better UN/ECE rec. 20 code
 #: BT-23, « cadre de facturation » of the French reform: M1 = goods and services (mixte),
-#: the safe default until documents carry their operation category.
+#: for documents frozen before they carried their operation category.
 DEFAULT_BUSINESS_PROCESS = "M1"
 NO_INDEMNITY_TEXT = ("Indemnité forfaitaire pour frais de recouvrement : non applicable "
                      "(client non professionnel).")
@@ -154,6 +158,9 @@ class EInvoice:
     due_payable: Decimal  # BT-115
     delivery_date: date | None = None  # BT-72
     ship_to_country: str = ""  # BT-80 (intra-EU supply)
+    ship_to: PostalAddress | None = None  # BG-15, the delivery address when it differs
+    ship_to_name: str = ""  # BT-70
+    tax_due_date_code: str = ""  # BT-8
     due_date: date | None = None  # BT-9
     payment_terms: str = ""  # BT-20
     payment_reference: str = ""  # BT-83
@@ -282,13 +289,87 @@ def missing_for_einvoice(view: DocumentView) -> list[str]:
     return list(dict.fromkeys(missing))
 
 
-def check_einvoice_complete(view: DocumentView) -> None:
-    """Raise a DomainError naming, in French, what the Factur-X of this document lacks."""
+def _valid_siren(value: str) -> bool:
+    from stdnum.fr import siren
+
+    return siren.is_valid(_digits(value))
+
+
+def _address_complete(address: PostalAddress | None, lines: tuple[str, ...]) -> bool:
+    address = address or address_from_lines(lines)
+    return bool(address.line1 and address.postal_code and address.city)
+
+
+def missing_at_finalisation(
+    view: DocumentView,
+    seller_address: PostalAddress | None = None,
+    buyer_addresses: Sequence[PostalAddress] = (),
+    delivery_address: PostalAddress | None = None,
+) -> list[str]:
+    """What the law (art. 242 nonies A of annex II to the CGI, the 2026 reform) and the
+    Factur-X XML need before a facture or an avoir is numbered, each item in French ([]
+    when nothing is missing, and always for other kinds): the seller's SIREN, address,
+    legal form, RCS or RM, VAT number (unless franchise en base); each business buyer's
+    address and, in France, SIREN; the date of the sale or service."""
+    if view.kind not in ("facture", "avoir"):
+        return []
+    seller, missing = view.seller, []
+    if not seller.siren.strip():
+        missing.append("le SIREN de la société émettrice")
+    elif not _valid_siren(seller.siren):
+        missing.append("un SIREN valide pour la société émettrice (9 chiffres, clé de contrôle correcte)")
+    if not _address_complete(seller_address, seller.address_lines):
+        missing.append("l'adresse de la société émettrice (rue, code postal, ville)")
+    if not seller.legal_form.strip():
+        missing.append("la forme juridique de la société émettrice")
+    if not seller.rcs_city.strip() and not seller.rm_city.strip():
+        missing.append("l'immatriculation de la société émettrice au RCS ou au RM (ville du greffe ou de la chambre)")
+    if not view.vat_exempt and not seller.vat_number.strip():
+        missing.append("le numéro de TVA intracommunautaire de la société émettrice "
+                       "(ou le régime « Franchise en base »)")
+    for i, buyer in enumerate(view.buyers):
+        if not buyer.is_business:
+            continue
+        address = buyer_addresses[i] if i < len(buyer_addresses) else None
+        country = (address or address_from_lines(buyer.address_lines)).country or "FR"
+        if country == "FR" and not buyer.siren.strip():
+            missing.append(f"le SIREN du client « {buyer.name} » (entreprise française)")
+        elif country == "FR" and not _valid_siren(buyer.siren):
+            missing.append(f"un SIREN valide pour le client « {buyer.name} »")
+        if not _address_complete(address, buyer.address_lines):
+            missing.append(f"l'adresse du client « {buyer.name} » (rue, code postal, ville)")
+    if view.delivery_date is None:
+        missing.append("la date de livraison ou de prestation")
+    if delivery_address is not None and not _address_complete(delivery_address, ()):
+        missing.append("l'adresse de livraison complète (rue, code postal, ville), ou aucune "
+                       "si c'est l'adresse de facturation")
+    # what the XML needs besides (the seller's SIREN and VAT number are checked above)
+    missing += [m for m in missing_for_einvoice(view) if "société émettrice" not in m]
+    return list(dict.fromkeys(missing))
+
+
+def check_einvoice_complete(
+    view: DocumentView,
+    seller_address: PostalAddress | None = None,
+    buyer_addresses: Sequence[PostalAddress] = (),
+    delivery_address: PostalAddress | None = None,
+) -> None:
+    """Raise one DomainError naming, in French, everything a facture or an avoir lacks
+    before it can be finalised (``missing_at_finalisation``)."""
+    missing = missing_at_finalisation(view, seller_address, buyer_addresses, delivery_address)
+    if missing:
+        what = " ; ".join(missing)
+        raise DomainError(
+            f"Finalisation impossible, il manque : {what}. Complétez la société émettrice (Admin ERP → "
+            "1. Société émettrice), la fiche du client ou ce document, puis finalisez à nouveau."
+        )
+
+
+def _check_xml_complete(view: DocumentView) -> None:
     missing = missing_for_einvoice(view)
     if missing:
-        what = ", ".join(missing)
         raise DomainError(
-            f"Facture électronique (Factur-X) impossible : il manque {what}. Ces informations sont "
+            f"Facture électronique (Factur-X) impossible : il manque {', '.join(missing)}. Ces informations sont "
             "figées à la finalisation : complétez la société émettrice ou la fiche du client, puis "
             "corrigez ce document par un avoir et émettez-en un nouveau."
         )
@@ -337,13 +418,22 @@ def einvoice_from_view(
     buyer_address: PostalAddress | None = None,
     direct_debit: DirectDebit | None = None,
     seller_iban: str = "",
-    business_process: str = DEFAULT_BUSINESS_PROCESS,
+    business_process: str = "",
+    delivery_address: PostalAddress | None = None,
+    card_payment: bool = False,
 ) -> EInvoice:
     """The EN 16931 content of a finalised facture or avoir (the first buyer is the buyer).
-    ``seller_iban`` is the compact IBAN (the view's is formatted for print)."""
+    ``seller_iban`` is the compact IBAN (the view's is formatted for print). BT-23 comes
+    from the view's operation category (M1 for documents frozen without one); the option
+    for VAT on debits is BT-8 = 5; ``delivery_address`` (frozen when it differs from the
+    billing address) is the deliver-to address BG-15. Payment means: one code per invoice
+    (CII-SR-467): SEPA direct debit (59) when one is requested, else card (54) when a
+    Mollie card request exists (``card_payment``), else credit transfer (58)."""
     if view.kind not in ("facture", "avoir") or view.is_draft or not view.number:
         raise DomainError("Seules les factures et les avoirs finalisés sont des factures électroniques.")
-    check_einvoice_complete(view)
+    _check_xml_complete(view)
+    business_process = business_process or (
+        category_process(view.operation_category) if view.operation_category else DEFAULT_BUSINESS_PROCESS)
     seller_address = seller_address or address_from_lines(view.seller.address_lines)
     buyer_view = view.buyers[0]
     buyer_address = buyer_address or address_from_lines(buyer_view.address_lines)
@@ -359,6 +449,8 @@ def einvoice_from_view(
     if not is_credit and direct_debit is not None:
         means.append(PaymentMeans(DIRECT_DEBIT, debited_iban=_digits(direct_debit.debited_iban)))
     iban = _digits(seller_iban)
+    if not is_credit and card_payment and not means:
+        means.append(PaymentMeans(CARD))
     if not is_credit and iban and not means:  # one payment means code per invoice (CII-SR-467)
         means.append(PaymentMeans(CREDIT_TRANSFER, payee_iban=iban, payee_bic=_digits(view.bank_bic)))
     intra_eu = any(b.category == INTRA_EU for b in breakdown)
@@ -378,7 +470,10 @@ def einvoice_from_view(
         grand_total=totals.total_ttc,
         due_payable=totals.total_ttc,
         delivery_date=view.delivery_date or (view.issue_date if intra_eu else None),
-        ship_to_country=buyer_address.country if intra_eu else "",
+        ship_to_country=buyer_address.country if intra_eu and delivery_address is None else "",
+        ship_to=delivery_address,
+        ship_to_name=buyer_view.name if delivery_address is not None else "",
+        tax_due_date_code=TAX_ON_INVOICE_DATE if view.vat_on_debits and not view.vat_exempt else "",
         due_date=None if is_credit else view.due_date,
         payment_terms=view.payment_terms_label,
         payment_reference=view.number if not is_credit else "",

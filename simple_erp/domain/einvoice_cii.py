@@ -61,13 +61,7 @@ def _party(parent, tag: str, p: Party) -> None:
         _sub(party, "ram:Description", p.legal_info)
     if p.siren:
         _sub(_sub(party, "ram:SpecifiedLegalOrganization"), "ram:ID", p.siren, schemeID="0002")
-    a = p.address
-    address = _sub(party, "ram:PostalTradeAddress")
-    for t, value in (("ram:PostcodeCode", a.postal_code), ("ram:LineOne", a.line1),
-                     ("ram:LineTwo", a.line2), ("ram:CityName", a.city)):
-        if value:
-            _sub(address, t, value)
-    _sub(address, "ram:CountryID", a.country or "FR")
+    _address(party, p.address)
     scheme, identifier = p.endpoint
     if identifier:
         _sub(_sub(party, "ram:URIUniversalCommunication"), "ram:URIID", identifier, schemeID=scheme)
@@ -77,7 +71,17 @@ def _party(parent, tag: str, p: Party) -> None:
         _sub(_sub(party, "ram:SpecifiedTaxRegistration"), "ram:ID", p.tax_registration, schemeID="FC")
 
 
-def _tax(parent, tag: str, category: str, rate: Decimal, breakdown: VatBreakdown | None = None) -> None:
+def _address(parent, a) -> None:
+    address = _sub(parent, "ram:PostalTradeAddress")
+    for t, value in (("ram:PostcodeCode", a.postal_code), ("ram:LineOne", a.line1),
+                     ("ram:LineTwo", a.line2), ("ram:CityName", a.city)):
+        if value:
+            _sub(address, t, value)
+    _sub(address, "ram:CountryID", a.country or "FR")
+
+
+def _tax(parent, tag: str, category: str, rate: Decimal, breakdown: VatBreakdown | None = None,
+         due_date_code: str = "") -> None:
     tax = _sub(parent, tag)
     if breakdown is not None:
         _sub(tax, "ram:CalculatedAmount", amount(breakdown.tax_amount))
@@ -89,6 +93,8 @@ def _tax(parent, tag: str, category: str, rate: Decimal, breakdown: VatBreakdown
     _sub(tax, "ram:CategoryCode", category)
     if breakdown is not None and breakdown.exemption_code:
         _sub(tax, "ram:ExemptionReasonCode", breakdown.exemption_code)
+    if due_date_code:
+        _sub(tax, "ram:DueDateTypeCode", due_date_code)
     _sub(tax, "ram:RateApplicablePercent", number(rate))
 
 
@@ -120,7 +126,8 @@ def _line(parent, ln: InvoiceLine) -> None:
 def _payment_means(parent, m: PaymentMeans) -> None:
     means = _sub(parent, "ram:SpecifiedTradeSettlementPaymentMeans")
     _sub(means, "ram:TypeCode", m.code)
-    _sub(means, "ram:Information", {"58": "Virement SEPA", "59": "Prélèvement SEPA"}.get(m.code, ""))
+    _sub(means, "ram:Information", {"58": "Virement SEPA", "59": "Prélèvement SEPA",
+                                           "54": "Carte bancaire (paiement en ligne)"}.get(m.code, ""))
     if m.debited_iban:
         _sub(_sub(means, "ram:PayerPartyDebtorFinancialAccount"), "ram:IBANID", m.debited_iban)
     if m.payee_iban:
@@ -139,7 +146,7 @@ def _settlement(parent, inv: EInvoice) -> None:
     for m in inv.payment_means:
         _payment_means(s, m)
     for b in inv.vat_breakdown:
-        _tax(s, "ram:ApplicableTradeTax", b.category, b.rate, b)
+        _tax(s, "ram:ApplicableTradeTax", b.category, b.rate, b, inv.tax_due_date_code)
     if inv.payment_terms or inv.due_date or inv.mandate_reference:
         terms = _sub(s, "ram:SpecifiedTradePaymentTerms")
         if inv.payment_terms:
@@ -183,7 +190,12 @@ def cii_xml(inv: EInvoice) -> bytes:
     _party(agreement, "ram:SellerTradeParty", inv.seller)
     _party(agreement, "ram:BuyerTradeParty", inv.buyer)
     delivery = _sub(transaction, "ram:ApplicableHeaderTradeDelivery")
-    if inv.ship_to_country:
+    if inv.ship_to is not None:
+        ship_to = _sub(delivery, "ram:ShipToTradeParty")
+        if inv.ship_to_name:
+            _sub(ship_to, "ram:Name", inv.ship_to_name)
+        _address(ship_to, inv.ship_to)
+    elif inv.ship_to_country:
         ship_to = _sub(delivery, "ram:ShipToTradeParty")
         _sub(_sub(ship_to, "ram:PostalTradeAddress"), "ram:CountryID", inv.ship_to_country)
     if inv.delivery_date:

@@ -25,6 +25,10 @@ class Document(SQLModel, table=True):
     __tablename__ = "document"
     __table_args__ = (
         UniqueConstraint("company_id", "kind", "number", name="uq_document_number"),
+        # A number is unique per company across kinds (drafts have none: NULLs never clash).
+        # It implies uq_document_number above, kept because dropping a constraint rebuilds
+        # the table on SQLite (and would drop its immutability triggers).
+        Index("uq_document_company_number", "company_id", "number", unique=True),
         Index("ix_document_kind_issue", "kind", "issue_date", "id"),
         Index("ix_document_kind_status_issue", "kind", "status", "issue_date", "id"),
         # Amount-range filters (and their capped count) in document lists.
@@ -48,6 +52,15 @@ class Document(SQLModel, table=True):
     delivery_date: date | None = None
     payment_terms: str = Field(default="30_jours_net", max_length=40)
     notes: str = Field(default="", sa_type=Text)
+    # 2026 reform mentions, edited on the draft and frozen in the snapshot at finalisation:
+    # the « catégorie de l'opération » chosen for this document ("" = from its lines and
+    # the company's default) and the delivery address when it differs from the billing one.
+    operation_category: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
+    delivery_line1: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    delivery_line2: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    delivery_postal_code: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
+    delivery_city: str = Field(default="", max_length=120, sa_column_kwargs={"server_default": ""})
+    delivery_country: str = Field(default="", max_length=2, sa_column_kwargs={"server_default": ""})
     # Conversion chain (devis -> commande -> facture -> livraison) and avoir -> facture.
     source_id: int | None = Field(default=None, sa_column=_fk("document.id", nullable=True))
     # Totals, recomputed by the service on every change (for lists and filters).
@@ -67,13 +80,34 @@ class Document(SQLModel, table=True):
     # (services.mollie_payments.ensure_public_token); None until then.
     public_token: str | None = Field(default=None, max_length=64, unique=True, index=True)
     finalized_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Frozen at finalisation (services.documents.finalize): the logo printed (document_logo)
+    # and the SHA-256 of the frozen content (domain.content_hash), checked before each PDF.
+    # Database triggers (migration e12b9d4a0002) refuse changes to a finalised document's
+    # frozen columns and lines.
+    logo_sha256: str | None = Field(default=None, max_length=64)
+    content_sha256: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class DocumentLogo(SQLModel, table=True):
+    """A logo as printed on finalised documents, by the SHA-256 of its bytes (shared by
+    every document finalised with it; never changed or deleted)."""
+
+    __tablename__ = "document_logo"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class DocumentContact(SQLModel, table=True):
     __tablename__ = "document_contact"
-    __table_args__ = (UniqueConstraint("document_id", "contact_id"),)
+    __table_args__ = (
+        UniqueConstraint("document_id", "contact_id"),
+        # A client's documents from the index alone (services.document_lists).
+        Index("ix_document_contact_contact_document", "contact_id", "document_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     document_id: int = Field(sa_column=_fk("document.id", ondelete="CASCADE"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import reflex as rx
 from reflex.vars import Var
 from reflex.vars.object import ObjectVar
@@ -21,7 +23,7 @@ from simple_erp.pages.admin_payments import (
     types_tab,
 )
 from simple_erp.pages.mollie_key import MollieKeyMixin, mollie_key_card
-from simple_erp.services import catalog, clock, companies, company_audit
+from simple_erp.services import catalog, clock, companies, company_audit, numbering
 from simple_erp.state.auth import SESSION_EXPIRED, AuthState
 
 COMPANY_ADMIN_ONLY = ("Réservé aux administrateurs : seul un administrateur peut modifier la société émettrice "
@@ -121,7 +123,7 @@ class AdminErpState(MollieKeyMixin, AuthState):
         self.company_errors.pop(name, None)
 
     @rx.event
-    def save_company(self):
+    async def save_company(self):
         user = self._current_user()
         if user is None:
             return rx.toast.error(SESSION_EXPIRED)
@@ -132,12 +134,15 @@ class AdminErpState(MollieKeyMixin, AuthState):
                 company = companies.save_company(session, self.company_id or None, dict(self.company), changed_by=user)
                 self.company_id, self.company = company.id, companies.company_form(company)
                 self._refresh(session)
+                notices = company_audit.take_iban_notices(session)
         except ValidationErrors as exc:
             self.company_errors = exc.errors
             return rx.toast.error("Société non enregistrée : corrigez les champs signalés.")
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self.company_errors = {}
+        if notices:  # the other administrators are told of an IBAN change (stored, then sent)
+            await asyncio.to_thread(company_audit.send_iban_notices, session_scope, notices)
         return rx.toast.success("Société émettrice enregistrée.")
 
     @rx.event
@@ -182,16 +187,15 @@ class AdminErpState(MollieKeyMixin, AuthState):
             return rx.toast.error(SESSION_EXPIRED)
         if not self.company_id:
             return rx.toast.error("Créez d'abord une société émettrice.")
-        errors: dict[str, str] = {}
-        for kind, pattern in self.patterns.items():
-            try:
-                with session_scope() as session:
-                    companies.save_numbering_pattern(session, self.company_id, kind, pattern)
-            except DomainError as exc:
-                errors[kind] = exc.message
-        self.pattern_errors = errors
-        if errors:
-            return rx.toast.error("Certains modèles de numéro sont invalides.")
+        try:
+            with session_scope() as session:  # all or nothing: patterns are checked together
+                numbering.save_patterns(session, self.company_id, dict(self.patterns))
+        except ValidationErrors as exc:
+            self.pattern_errors = exc.errors
+            return rx.toast.error("Certains modèles de numéro sont invalides : rien n'a été enregistré.")
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self.pattern_errors = {}
         return rx.toast.success("Numérotation enregistrée.")
 
     # --- 3. Produits ----------------------------------------------------------------------
@@ -203,14 +207,14 @@ class AdminErpState(MollieKeyMixin, AuthState):
         if product_id == "new":
             self.product_id = 0
             self.product = {"reference": "", "name": "", "description": "", "unit": "", "unit_price": "",
-                            "vat_rate": "20", "active": "1"}
+                            "vat_rate": "20", "active": "1", "kind": ""}
             return None
         with session_scope() as session:
             p = catalog.get_product(session, int(product_id))
         self.product_id = p.id
         self.product = {"reference": p.reference, "name": p.name, "description": p.description, "unit": p.unit,
                         "unit_price": format_decimal_fr(p.unit_price, None), "vat_rate": format_decimal_fr(p.vat_rate, None),
-                        "active": _flag(p.active)}
+                        "active": _flag(p.active), "kind": p.kind or ""}
         return None
 
     @rx.event
@@ -361,7 +365,9 @@ def company_tab() -> rx.Component:
             _grid(
                 _cfield("name", "Raison sociale"), _cfield("legal_form", "Forme juridique", hint="SARL, SAS, EI…"),
                 _cfield("capital", "Capital (€)"), _cfield("siren", "SIREN"), _cfield("siret", "SIRET"),
-                _cfield("rcs_city", "RCS (ville)"), _cfield("vat_number", "TVA intracommunautaire"),
+                _cfield("rcs_city", "RCS (ville)"),
+                _cfield("rm_city", "RM (répertoire des métiers)", hint="Artisans : ville ou département de la chambre"),
+                _cfield("vat_number", "TVA intracommunautaire"),
                 labelled("Régime de TVA", native_select(
                     [("normal", "Normal"), ("franchise", "Franchise en base (art. 293 B du CGI)")],
                     AdminErpState.company.get("vat_regime", "normal"),
@@ -373,7 +379,9 @@ def company_tab() -> rx.Component:
                   _cfield("postal_code", "Code postal"), _cfield("city", "Ville"), _cfield("country", "Pays (code ISO)", max_length=2)),
             rx.heading("Banque et prélèvements", size="3"),
             _grid(_cfield("iban", "IBAN", auto_complete="off"), _cfield("bic", "BIC"),
-                  _cfield("ics", "Numéro d'émetteur SEPA (ICS)", hint="Ex. FR72ZZZ123456")),
+                  _cfield("ics", "Numéro d'émetteur SEPA (ICS)", hint="Ex. FR72ZZZ123456"),
+                  _cfield("rum_pattern", "Modèle de RUM (mandats SEPA)",
+                          hint="Repères {year}, {yy}, {contact} et {seq} (obligatoire), ex. RUM-{year}-{seq:06d}")),
             rx.heading("Conditions de paiement et mentions", size="3"),
             _grid(
                 labelled("Conditions de paiement par défaut", native_select(
@@ -381,7 +389,16 @@ def company_tab() -> rx.Component:
                     lambda v: AdminErpState.set_company_field("payment_terms", v), id="company-payment-terms")),
                 _cfield("late_penalty_rate", "Taux des pénalités de retard (%)"),
                 _cfield("escompte_text", "Mention d'escompte"),
+                labelled("Catégorie de l'opération par défaut", native_select(
+                    [("biens", "Livraison de biens"), ("services", "Prestation de services"), ("mixte", "Mixte")],
+                    AdminErpState.company.get("operation_category", "mixte"),
+                    lambda v: AdminErpState.set_company_field("operation_category", v),
+                    id="company-operation-category")),
             ),
+            rx.checkbox("Option pour le paiement de la taxe d'après les débits",
+                        checked=AdminErpState.company.get("vat_on_debits", "") == "1",
+                        on_change=lambda v: AdminErpState.set_company_field("vat_on_debits", v),
+                        id="company-vat-on-debits"),
             rx.hstack(
                 rx.checkbox("Société par défaut", checked=AdminErpState.company.get("is_default", "") == "1",
                             on_change=lambda v: AdminErpState.set_company_field("is_default", v)),
@@ -451,7 +468,12 @@ def products_tab() -> rx.Component:
             rx.card(rx.vstack(
                 _grid(_pfield("reference", "Référence"), _pfield("name", "Désignation"), _pfield("unit", "Unité"),
                       _pfield("unit_price", "Prix HT (€)"),
-                      labelled("Taux de TVA (%)", _vat_choices(), AdminErpState.product_errors.get("vat_rate", ""))),
+                      labelled("Taux de TVA (%)", _vat_choices(), AdminErpState.product_errors.get("vat_rate", "")),
+                      labelled("Nature", native_select(
+                          [("", "Non précisée"), ("bien", "Bien"), ("service", "Service")],
+                          AdminErpState.product.get("kind", ""),
+                          lambda v: AdminErpState.set_product_field("kind", v), id="product-kind"),
+                          AdminErpState.product_errors.get("kind", ""))),
                 labelled("Description", rx.text_area(value=AdminErpState.product.get("description", ""),
                                                      on_change=lambda v: AdminErpState.set_product_field("description", v),
                                                      width="100%", id="product-description")),

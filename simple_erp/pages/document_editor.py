@@ -13,14 +13,18 @@ from simple_erp.domain.documents import (
     ALLOWED_CONVERSIONS,
     KIND_LABELS,
     PAYMENT_TERMS_LABELS,
+    CREDIT_OVER_REMAINING_CONFIRMATION,
     STATUS_LABELS,
     DocumentKind,
 )
+from simple_erp.domain.einvoice_mentions import OPERATION_CATEGORIES, VAT_ON_DEBITS_TEXT, category_label
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.domain.money import format_date_fr, format_decimal_fr, format_eur
 from simple_erp.pages.email_form import EmailFormMixin, email_dialog, emails_block
 from simple_erp.pages.payment_block import PaymentBlockMixin, payment_block
-from simple_erp.services import catalog, clock, companies, contacts, documents, signed_urls
+from simple_erp.pages.prenotice_block import prenotice_block
+from simple_erp.pages.reminder_block import reminder_block
+from simple_erp.services import catalog, clock, companies, contacts, credit_notes, documents, einvoice, signed_urls
 from simple_erp.state import live
 from simple_erp.state.auth import SESSION_EXPIRED, AuthState
 
@@ -63,12 +67,20 @@ class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
     total_ttc: str = ""
     vat_exempt: bool = False
     files: list[dict[str, str]] = []
+    xml_file: dict[str, str] = {}  # the Factur-X XML alone of a finalised facture or avoir
     conversions: list[list[str]] = []
     can_credit: bool = False
+    over_credit_warning: str = ""  # an avoir draft above what its invoice still carries
+    confirm_over_credit: bool = False
     source_label: str = ""
     preview_html: str = ""
     preview_open: bool = False
     generating: bool = False
+    # the 2026 reform's mentions: the category this document gets, the company's debit option
+    category_choices: list[list[str]] = []
+    category_shown: str = ""
+    vat_on_debits_text: str = ""
+    finalize_error: str = ""  # what finalisation lacks, shown under « Finaliser »
 
     def _reload(self, session) -> None:
         doc = documents.get_document(session, self.doc_id)
@@ -77,11 +89,7 @@ class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
         self.editable = doc.status == "brouillon"
         self.title = f"{KIND_LABELS[kind]} {doc.number}" if doc.number else f"{KIND_LABELS[kind]} (brouillon)"
         self.status_label = STATUS_LABELS[doc.status] if doc.status in STATUS_LABELS else doc.status
-        self.header = {
-            "company_id": str(doc.company_id), "issue_date": doc.issue_date.isoformat(),
-            "delivery_date": doc.delivery_date.isoformat() if doc.delivery_date else "",
-            "payment_terms": doc.payment_terms, "notes": doc.notes,
-        }
+        self.header = documents.header_form(doc)  # with the category and the delivery address
         self.due_date_label = format_date_fr(doc.due_date) if doc.due_date else ""
         self.company_choices = [[str(c.id), c.name] for c in companies.list_companies(session)]
         self.vat_choices = [format_decimal_fr(v.rate, None) for v in catalog.list_vat_rates(session, active_only=True)]
@@ -98,6 +106,14 @@ class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
             row["total_ht"] = format_eur(line.total_ht)
         totals = view.totals
         self.vat_exempt = view.vat_exempt
+        derived = category_label(view.operation_category)
+        self.category_shown = derived
+        self.category_choices = [["", f"Automatique ({derived})" if derived and not doc.operation_category
+                                  else "Automatique (selon les produits et la société)"],
+                                 *([k, v] for k, v in OPERATION_CATEGORIES.items())]
+        self.vat_on_debits_text = VAT_ON_DEBITS_TEXT if view.vat_on_debits and not view.vat_exempt else ""
+        if not self.editable:
+            self.finalize_error = ""
         self.total_ht, self.total_vat, self.total_ttc = (format_eur(totals.total_ht), format_eur(totals.total_vat),
                                                          format_eur(totals.total_ttc))
         self.vat_rows = [{"label": f"TVA {format_decimal_fr(b.rate, None)} % sur {format_eur(b.base_ht)}",
@@ -108,10 +124,15 @@ class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
              "size": _size(f.size), "url": f"{api}/api/files/{f.id}?t={signed_urls.sign('file', f.id)}"}
             for f in documents.list_files(session, doc.id)
         ]
+        self.xml_file = ({"name": einvoice.xml_filename(doc), "url": f"{api}/api/documents/{doc.id}/factur-x.xml"
+                          f"?t={signed_urls.sign('facturx-xml', doc.id)}"} if einvoice.xml_available(doc, view) else {})
         final = not self.editable
         self.conversions = [[t.value, CONVERT_LABELS[t.value]] for t in ALLOWED_CONVERSIONS.get(kind, ())
                             if t.value in CONVERT_LABELS]
         self.can_credit = final and kind == DocumentKind.FACTURE
+        self.over_credit_warning = credit_notes.over_credit_warning(session, doc, totals.total_ttc)
+        if not self.over_credit_warning:
+            self.confirm_over_credit = False
         self.source_label = ""
         if doc.source_id:
             source = documents.get_document(session, doc.source_id)
@@ -139,6 +160,7 @@ class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
     @rx.event
     async def load(self):
         self.not_found, self.preview_open, self.line_errors = False, False, {}
+        self.finalize_error = ""
         self.contact_results, self.product_results = [], []
         if self._current_user() is None:
             return
@@ -259,9 +281,25 @@ class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
         self.preview_open = value
 
     @rx.event
+    def set_confirm_over_credit(self, value: bool):
+        self.confirm_over_credit = bool(value)
+
+    @rx.event
     def finalize(self):
-        return self._run(lambda s: documents.finalize(s, self.doc_id, clock.today()) and None,
-                         "Document finalisé : son numéro est attribué.")
+        """Finalise; what is missing (seller, customer, dates…) stays shown under the button."""
+        if self._current_user() is None:
+            return rx.toast.error(SESSION_EXPIRED)
+        confirm = self.confirm_over_credit
+        try:
+            with session_scope() as session:
+                documents.finalize(session, self.doc_id, clock.today(), confirm)
+        except DomainError as exc:
+            self.finalize_error = exc.message
+            return rx.toast.error(exc.message)
+        self.finalize_error = ""
+        with session_scope() as session:
+            self._reload(session)
+        return rx.toast.success("Document finalisé : son numéro est attribué.")
 
     @rx.event
     def convert(self, target: str):
@@ -348,6 +386,39 @@ def header_block() -> rx.Component:
                                                    lambda v: s.set_header("payment_terms", v), "doc-terms", ~s.editable)),
         read_only("Date d'échéance", s.due_date_label, "doc-due-date"),
         columns=rx.breakpoints(initial="1", sm="2", lg="5"), spacing="3", width="100%",
+    ), width="100%")
+
+
+def _mention_input(key: str, label: str, width: str = "100%", **props) -> rx.Component:
+    s = DocumentState
+    return labelled(label, rx.input(default_value=s.header.get(key, ""), key=s.doc_id.to_string() + "-" + key,
+                                    on_blur=lambda v: s.set_header(key, v), disabled=~s.editable,
+                                    id=f"doc-{key.replace('_', '-')}", width=width, **props))
+
+
+def mentions_block() -> rx.Component:
+    """The 2026 reform's mentions: category of the operation, delivery address, debit option."""
+    s = DocumentState
+    return rx.card(rx.vstack(
+        rx.heading("Mentions de la facture électronique", size="3"),
+        rx.grid(
+            labelled("Catégorie de l'opération", _select(s.category_choices, s.header.get("operation_category", ""),
+                                                        lambda v: s.set_header("operation_category", v),
+                                                        "doc-operation-category", ~s.editable)),
+            read_only("Catégorie imprimée", s.category_shown, "doc-category-shown"),
+            columns=rx.breakpoints(initial="1", sm="2"), spacing="3", width="100%",
+        ),
+        rx.text("Adresse de livraison (si elle diffère de l'adresse de facturation du client)", size="2", weight="medium"),
+        rx.grid(
+            _mention_input("delivery_line1", "Adresse de livraison"),
+            _mention_input("delivery_line2", "Complément (livraison)"),
+            _mention_input("delivery_postal_code", "Code postal (livraison)"),
+            _mention_input("delivery_city", "Ville (livraison)"),
+            _mention_input("delivery_country", "Pays (livraison, code ISO)", max_length=2, placeholder="FR"),
+            columns=rx.breakpoints(initial="1", sm="2", lg="5"), spacing="3", width="100%",
+        ),
+        rx.cond(s.vat_on_debits_text != "", rx.text(s.vat_on_debits_text, size="2", id="doc-vat-on-debits")),
+        spacing="2", width="100%",
     ), width="100%")
 
 
@@ -480,11 +551,21 @@ def actions_block() -> rx.Component:
                 rx.alert_dialog.content(
                     rx.alert_dialog.title("Finaliser le document ?"),
                     rx.alert_dialog.description("Un numéro définitif lui sera attribué et il ne pourra plus être modifié."),
+                    rx.cond(s.over_credit_warning != "", rx.vstack(
+                        rx.text(s.over_credit_warning, color="orange", size="2"),
+                        rx.checkbox(CREDIT_OVER_REMAINING_CONFIRMATION, checked=s.confirm_over_credit,
+                                    on_change=s.set_confirm_over_credit, id="confirm-over-credit"),
+                        spacing="2", padding_y="0.5em")),
                     rx.flex(rx.alert_dialog.cancel(rx.button("Annuler", variant="soft", color_scheme="gray")),
                             rx.alert_dialog.action(rx.button("OK", on_click=s.finalize)), spacing="3", justify="end"),
                 ),
             )),
+            rx.cond(s.editable & (s.finalize_error != ""),
+                    rx.callout(s.finalize_error, color_scheme="red", icon="triangle_alert", size="1",
+                               id="finalize-error", role="alert", width="100%")),
             rx.foreach(s.conversions, lambda c: rx.button(c[1], variant="outline", on_click=s.convert(c[0]))),
+            rx.cond(s.editable & (s.over_credit_warning != ""),
+                    rx.text(s.over_credit_warning, color="orange", size="2", id="over-credit-warning")),
             rx.cond(s.can_credit, rx.button("Créer un avoir", variant="outline", color_scheme="orange", on_click=s.create_credit_note)),
             rx.cond(s.editable, rx.button("Supprimer le brouillon", variant="ghost", color_scheme="red", on_click=s.delete_draft)),
             spacing="2", wrap="wrap",
@@ -503,6 +584,11 @@ def files_block() -> rx.Component:
             rx.table.cell(f["date"]), rx.table.cell(f["size"]),
             class_name="file-row",
         ))), width="100%", size="1"),
+        rx.cond(s.xml_file.get("url", "") != "", rx.hstack(
+            rx.el.a(s.xml_file["name"], href=s.xml_file["url"], id="facturx-xml-link",
+                    style={"color": "var(--accent-11)", "text_decoration": "underline", "font_size": "14px"}),
+            rx.text("XML Factur-X (CII, EN 16931), le même que celui du PDF", size="1", color="gray"),
+            align="center", wrap="wrap")),
         spacing="2", width="100%",
     ), width="100%")
 
@@ -535,7 +621,8 @@ def document_page() -> rx.Component:
                     rx.text(s.source_label, size="2", color="gray"),
                     align="center", wrap="wrap",
                 ),
-                header_block(), contacts_block(), lines_block(), totals_block(), payment_block(DocumentState),
+                header_block(), contacts_block(), mentions_block(), lines_block(), totals_block(), payment_block(DocumentState),
+                prenotice_block(), reminder_block(),
                 labelled("Notes", rx.text_area(default_value=s.header.get("notes", ""), key=s.doc_id.to_string() + "-notes",
                                                on_blur=lambda v: s.set_header("notes", v), disabled=~s.editable,
                                                width="100%", id="doc-notes")),

@@ -33,6 +33,7 @@ from simple_erp.domain.documents import (
     avoir_reference_text,
     late_penalty_text,
 )
+from simple_erp.domain.einvoice_mentions import VAT_ON_DEBITS_TEXT, category_label
 from simple_erp.domain.money import decimal_places, format_date_fr, format_decimal_fr, format_eur
 from simple_erp.providers.pdfa import to_pdfa3
 
@@ -135,7 +136,8 @@ def _company_line(p: PartyView) -> str:
 
 def _identifiers(p: PartyView, siret: bool = True) -> list[str]:
     return [_labelled("SIREN ", p.siren), _labelled("SIRET ", p.siret) if siret else "",
-            _labelled("RCS ", p.rcs_city), _labelled("TVA intracommunautaire ", p.vat_number)]
+            _labelled("RCS ", p.rcs_city), _labelled("RM ", p.rm_city),
+            _labelled("TVA intracommunautaire ", p.vat_number)]
 
 
 def _seller_details(p: PartyView) -> str:
@@ -152,6 +154,9 @@ def _buyers(view: DocumentView) -> str:
         blocks.append(f'<div class="doc-buyer"><div class="doc-party-name">{_e(p.name)}</div>'
                       f'{_join("<br>", lines)}</div>')
     caption = "Clients" if len(view.buyers) > 1 else "Client"
+    if view.delivery_address_lines:  # only frozen when it differs from the billing address
+        blocks.append('<div class="doc-caption" id="doc-delivery">Adresse de livraison</div>'
+                      f'<p>{_join("<br>", [_e(a) for a in view.delivery_address_lines])}</p>')
     return f'<div class="doc-caption">{caption}</div>{"".join(blocks)}'
 
 
@@ -262,7 +267,9 @@ def render_document_html(view: DocumentView, for_pdf: bool = False) -> str:
         head=head,
         rows=rows,
         mentions=_paras([f"<strong>{_e(FRANCHISE_TEXT)}</strong>" if view.vat_exempt else "",
-                         *(_e(m) for m in view.vat_exemption_mentions)]),
+                         *(_e(m) for m in view.vat_exemption_mentions),
+                         _labelled("Catégorie de l'opération : ", category_label(view.operation_category)),
+                         _e(VAT_ON_DEBITS_TEXT) if view.vat_on_debits and not view.vat_exempt else ""]),
         totals=_totals(view),
         payment=_payment(view),
         notes=_section("Notes", f"<p>{_multiline(view.notes)}</p>") if view.notes.strip() else "",

@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
+from simple_erp.domain.einvoice_mentions import PRODUCT_KINDS
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.domain.money import MAX_AMOUNT, decimal_places, format_decimal_fr, format_eur, parse_decimal
 from simple_erp.domain.totals import FRENCH_VAT_RATES
@@ -165,7 +166,7 @@ def get_product(session: Session, product_id: int) -> Product:
 
 def empty_product_form() -> dict[str, str]:
     return {"reference": "", "name": "", "description": "", "unit": "", "unit_price": "",
-            "vat_rate": "20", "active": "1"}
+            "vat_rate": "20", "active": "1", "kind": ""}
 
 
 def product_form(product: Product) -> dict[str, str]:
@@ -177,6 +178,7 @@ def product_form(product: Product) -> dict[str, str]:
         "unit_price": _fr(product.unit_price, 2),
         "vat_rate": _fr(product.vat_rate),
         "active": "1" if product.active else "",
+        "kind": product.kind or "",
     }
 
 
@@ -214,6 +216,9 @@ def save_product(session: Session, product_id: int | None, form: dict[str, str])
     if rate is not None and rate not in active_rate_values(session):
         allowed = ", ".join(f"{_fr(r.rate)} %" for r in list_vat_rates(session, active_only=True))
         errors["vat_rate"] = f"Ce taux de TVA n'est pas actif. Taux possibles : {allowed}."
+    kind = _text(form, "kind")
+    if kind and kind not in PRODUCT_KINDS:
+        errors["kind"] = "La nature du produit doit être « Bien » ou « Service » (ou non précisée)."
     if errors:
         raise ValidationErrors(errors)
 
@@ -223,5 +228,7 @@ def save_product(session: Session, product_id: int | None, form: dict[str, str])
     product.unit_price = price.quantize(Decimal("0.0001"))
     product.vat_rate = rate.quantize(Decimal("0.01"))
     product.active = _flag(form, "active")
+    if "kind" in form:
+        product.kind = kind
     _flush_unique(session, product, "reference", REFERENCE_TAKEN)
     return product

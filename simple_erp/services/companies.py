@@ -27,10 +27,13 @@ from simple_erp.domain.documents import (
     DEFAULT_NUMBER_PATTERN,
     DocumentKind,
     PaymentTerms,
+    check_patterns_disjoint,
     validate_number_pattern,
 )
+from simple_erp.domain.einvoice_mentions import OPERATION_CATEGORIES
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.domain.money import decimal_places, format_decimal_fr, parse_amount, parse_decimal
+from simple_erp.domain.sepa import DEFAULT_RUM_PATTERN, validate_rum_pattern
 from simple_erp.models.company import Company
 from simple_erp.models.document import NumberingPattern
 from simple_erp.models.user import User
@@ -52,14 +55,16 @@ _TEXT_FIELDS = {
     "city": "La ville",
     "country": "Le pays",
     "rcs_city": "La ville du RCS",
+    "rm_city": "Le répertoire des métiers",
     "escompte_text": "La mention d'escompte",
     "phone": "Le téléphone",
 }
 FORM_FIELDS: tuple[str, ...] = (
     "name", "legal_form", "capital", "address_line1", "address_line2", "postal_code", "city",
     "country", "siren", "siret", "rcs_city", "vat_number", "vat_regime", "iban", "bic", "ics",
-    "payment_terms", "late_penalty_rate", "escompte_text", "contact_email", "phone", "is_default",
+    "rum_pattern", "payment_terms", "late_penalty_rate", "escompte_text", "contact_email", "phone", "is_default",
     "logo_filename",  # read-only in the form: set_logo() changes it
+    "rm_city", "operation_category", "vat_on_debits",  # the 2026 reform's mentions
 )
 
 
@@ -101,6 +106,8 @@ def empty_company_form() -> dict[str, str]:
         payment_terms=PaymentTerms.NET_30.value,
         late_penalty_rate="12,15",
         escompte_text=DEFAULT_ESCOMPTE_TEXT,
+        operation_category="mixte",
+        rum_pattern=DEFAULT_RUM_PATTERN,
     )
     return form
 
@@ -113,6 +120,8 @@ def company_form(company: Company) -> dict[str, str]:
     form["late_penalty_rate"] = _fr(company.late_penalty_rate)
     form["iban"] = format_iban(crypto.decrypt(company.iban_encrypted))
     form["is_default"] = "1" if company.is_default else ""
+    form["vat_on_debits"] = "1" if company.vat_on_debits else ""
+    form["operation_category"] = company.operation_category or "mixte"
     return form
 
 
@@ -196,6 +205,7 @@ def _clean_company(form: dict[str, str]) -> dict:
         errors["iban"] = "Saisissez l'IBAN de ce compte (IBAN et BIC vont ensemble)."
     ics = _text(form, "ics")
     values["ics"] = _check(errors, "ics", validate_ics, ics) if ics else ""
+    values["rum_pattern"] = _check(errors, "rum_pattern", validate_rum_pattern, _text(form, "rum_pattern"))
     email = _text(form, "contact_email")
     values["contact_email"] = _check(errors, "contact_email", validate_email, email) if email else ""
 
@@ -209,6 +219,10 @@ def _clean_company(form: dict[str, str]) -> dict:
     values["vat_regime"] = _text(form, "vat_regime") or "normal"
     if values["vat_regime"] not in VAT_REGIMES:
         errors["vat_regime"] = "Le régime de TVA doit être « normal » ou « franchise »."
+    values["operation_category"] = _text(form, "operation_category") or "mixte"
+    if values["operation_category"] not in OPERATION_CATEGORIES:
+        errors["operation_category"] = "Catégorie de l'opération inconnue (biens, services ou mixte)."
+    values["vat_on_debits"] = _text(form, "vat_on_debits") in {"1", "true", "True", "on"}
     if errors:
         raise ValidationErrors(errors)
     values["is_default"] = _text(form, "is_default") in {"1", "true", "True", "on"}
@@ -301,11 +315,14 @@ def numbering_patterns(session: Session, company_id: int) -> dict[str, str]:
     return patterns
 
 
-def save_numbering_pattern(session: Session, company_id: int, kind: str, pattern: str) -> None:
+def save_numbering_pattern(session: Session, company_id: int, kind: str, pattern: str,
+                           check_overlap: bool = True) -> None:
     """Set one kind's pattern; an empty pattern goes back to the default.
 
     Counters restart every year, so the pattern must contain the year ({year} or {yy}),
-    otherwise two years would produce the same numbers."""
+    otherwise two years would produce the same numbers. Numbers are unique across kinds:
+    a pattern that could produce another kind's numbers is refused (``check_overlap``;
+    ``numbering.save_patterns`` checks a whole form at once instead)."""
     get_company(session, company_id)
     if kind not in {k.value for k in DocumentKind}:
         raise DomainError("Type de document inconnu.", field="kind")
@@ -319,6 +336,10 @@ def save_numbering_pattern(session: Session, company_id: int, kind: str, pattern
             "car la numérotation repart à 1 chaque année.",
             "number_pattern",
         )
+    if check_overlap:
+        overlaps = check_patterns_disjoint({**numbering_patterns(session, company_id), kind: pattern})
+        if kind in overlaps:
+            raise DomainError(overlaps[kind], "number_pattern")
     row = session.exec(
         select(NumberingPattern).where(NumberingPattern.company_id == company_id, NumberingPattern.kind == kind)
     ).first()

@@ -2,10 +2,12 @@
 frozen as JSON in ``Document.snapshot`` when it is finalised, so that editing the company
 or a contact afterwards never changes a finalised document.
 
-A draft builds the same structure from live data. The logo is not frozen (it stays the
-company's current logo); generated PDFs are kept unchanged in ``document_file`` anyway.
+A draft builds the same structure from live data. The logo is frozen apart, by its hash
+(``document.logo_sha256``, table ``document_logo``: ``services.document_integrity``).
 The postal addresses are also kept field by field (``seller_address``, ``buyer_addresses``)
 for the Factur-X XML; documents frozen before that read them back from the printed lines.
+The 2026 reform's mentions (operation category, option for VAT on debits, delivery address)
+are frozen too; snapshots made before them have none (and the document shows none).
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ class PrintedDetails:
     corrected_date: date | None = None
     seller_address: PostalAddress | None = None  # None in snapshots frozen before it was kept
     buyer_addresses: tuple[PostalAddress, ...] = ()
+    operation_category: str = ""  # biens | services | mixte; "" in snapshots made before it
+    vat_on_debits: bool = False
+    delivery_address: PostalAddress | None = None  # only when it differs from the billing address
 
 
 def postal_address(owner: Company | Contact) -> PostalAddress:
@@ -65,6 +70,7 @@ def seller_party(company: Company) -> PartyView:
         siren=company.siren,
         siret=company.siret,
         rcs_city=company.rcs_city,
+        rm_city=company.rm_city,
         vat_number=company.vat_number,
         email=company.contact_email,
         phone=company.phone,
@@ -101,8 +107,14 @@ def printed_details(
     mentions: tuple[str, ...],
     corrected_number: str = "",
     corrected_date: date | None = None,
+    operation_category: str = "",
+    delivery_address: PostalAddress | None = None,
 ) -> PrintedDetails:
-    """The details printed on a document, from live data."""
+    """The details printed on a document, from live data. ``delivery_address`` is kept only
+    when it differs from the first buyer's billing address."""
+    buyer_addresses = tuple(postal_address(c) for c in contacts)
+    if delivery_address is not None and buyer_addresses and same_address(delivery_address, buyer_addresses[0]):
+        delivery_address = None
     return PrintedDetails(
         seller=seller_party(company),
         buyers=tuple(buyer_party(c) for c in contacts),
@@ -116,8 +128,28 @@ def printed_details(
         corrected_number=corrected_number,
         corrected_date=corrected_date,
         seller_address=postal_address(company),
-        buyer_addresses=tuple(postal_address(c) for c in contacts),
+        buyer_addresses=buyer_addresses,
+        operation_category=operation_category,
+        vat_on_debits=bool(company.vat_on_debits),
+        delivery_address=delivery_address,
     )
+
+
+def _norm(value: str) -> str:
+    return " ".join(value.lower().replace(",", " ").split())
+
+
+def same_address(a: PostalAddress, b: PostalAddress) -> bool:
+    """Whether two addresses are the same place (case, commas and spaces aside)."""
+    return all(_norm(getattr(a, f)) == _norm(getattr(b, f)) for f in ("line1", "line2", "postal_code", "city")) \
+        and (a.country or "FR") == (b.country or "FR")
+
+
+def address_lines(address: PostalAddress | None) -> tuple[str, ...]:
+    """An address as printed (the country only when it is not France)."""
+    if address is None:
+        return ()
+    return _address_lines(address.line1, address.line2, address.postal_code, address.city, address.country)
 
 
 # --- JSON ---------------------------------------------------------------------------------------
@@ -151,9 +183,15 @@ def to_json(details: PrintedDetails) -> str:
     if details.seller_address is not None:
         addresses = {"seller_address": dataclasses.asdict(details.seller_address),
                      "buyer_addresses": [dataclasses.asdict(a) for a in details.buyer_addresses]}
+    mentions = {}
+    if details.operation_category:
+        mentions = {"operation_category": details.operation_category, "vat_on_debits": details.vat_on_debits,
+                    "delivery_address": dataclasses.asdict(details.delivery_address)
+                    if details.delivery_address else None}
     return json.dumps(
         {
             **addresses,
+            **mentions,
             "version": SNAPSHOT_VERSION,
             "seller": _party_to_json(details.seller),
             "buyers": [_party_to_json(b) for b in details.buyers],
@@ -189,4 +227,7 @@ def from_json(text: str) -> PrintedDetails:
         corrected_date=date.fromisoformat(corrected) if corrected else None,
         seller_address=_address_from_json(data.get("seller_address")),
         buyer_addresses=tuple(a for a in map(_address_from_json, data.get("buyer_addresses", ())) if a),
+        operation_category=data.get("operation_category", ""),
+        vat_on_debits=bool(data.get("vat_on_debits")),
+        delivery_address=_address_from_json(data.get("delivery_address")),
     )

@@ -28,10 +28,12 @@ from simple_erp.domain.documents import (
     DocumentStatus,
     PaymentTerms,
     check_conversion,
+    check_issue_date_not_future,
     due_date,
     ensure_deletable,
     ensure_editable,
 )
+from simple_erp.domain.einvoice import check_einvoice_complete
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.domain.money import decimal_places, format_date_fr, format_decimal_fr, parse_decimal
 from simple_erp.domain.totals import Line, Totals, compute_totals, line_total_ht, validate_line
@@ -39,7 +41,7 @@ from simple_erp.models.company import Company
 from simple_erp.models.contact import Contact
 from simple_erp.models.document import Document, DocumentContact, DocumentFile, DocumentLine
 from simple_erp.models.types import utcnow
-from simple_erp.services import catalog, changes, companies, document_snapshot, einvoice
+from simple_erp.services import catalog, changes, companies, credit_notes, document_integrity, document_snapshot, einvoice
 from simple_erp.services.document_lists import (  # noqa: F401 - part of this module's API
     COUNT_CAP,
     DocumentFilters,
@@ -47,6 +49,7 @@ from simple_erp.services.document_lists import (  # noqa: F401 - part of this mo
     DocumentRow,
     list_documents,
 )
+from simple_erp.services.einvoice import mentions
 from simple_erp.services.numbering import next_number
 
 DRAFT, FINAL = DocumentStatus.DRAFT.value, DocumentStatus.FINAL.value
@@ -103,6 +106,7 @@ def header_form(doc: Document) -> dict[str, str]:
         "delivery_date": doc.delivery_date.isoformat() if doc.delivery_date else "",
         "payment_terms": doc.payment_terms,
         "notes": doc.notes,
+        **mentions.header_form(doc),  # operation category, delivery address
     }
 
 
@@ -218,6 +222,8 @@ def create_document(session: Session, kind: str, today: date, company_id: int | 
         issue_date=today,
         payment_terms=company.payment_terms,
         due_date=_due_date(document_kind.value, today, company.payment_terms),
+        # the date of the sale or service, required on an invoice: the issue date until changed
+        delivery_date=today if document_kind is DocumentKind.FACTURE else None,
     )
     session.add(doc)
     session.flush()
@@ -260,8 +266,11 @@ def update_header(session: Session, doc_id: int, form: dict[str, str]) -> Docume
     notes = str(form.get("notes", doc.notes) or "")
     if len(notes) > NOTES_MAX:
         errors["notes"] = f"Les notes ne doivent pas dépasser {NOTES_MAX} caractères."
+    mention_values = mentions.parse_header(form, doc, errors)  # operation category, delivery address
     if errors:
         raise ValidationErrors(errors)
+    for column, value in mention_values.items():
+        setattr(doc, column, value)
     doc.company_id, doc.issue_date, doc.delivery_date = company_id, issue, delivery
     doc.payment_terms, doc.notes = terms, notes
     doc.due_date = _due_date(doc.kind, issue, terms)
@@ -459,14 +468,17 @@ def _printed_details(session: Session, doc: Document, lines: list[DocumentLine])
         return document_snapshot.from_json(doc.snapshot)
     vat_exempt = _vat_exempt(session, doc)
     number, corrected_on = _corrected(session, doc)
+    company = _company(session, doc)
     return document_snapshot.printed_details(
-        _company(session, doc),
+        company,
         document_contacts(session, doc.id),
         doc.payment_terms,
         vat_exempt,
         _exemption_mentions(session, lines, vat_exempt),
         number,
         corrected_on,
+        operation_category=mentions.category_of(session, doc, company, lines),
+        delivery_address=mentions.delivery_address(doc),
     )
 
 
@@ -497,10 +509,23 @@ def _check_chronology(session: Session, doc: Document) -> None:
         )
 
 
-def finalize(session: Session, doc_id: int, today: date) -> Document:
+def _freeze(session: Session, doc: Document, lines: list[DocumentLine]) -> None:
+    """Totals, frozen logo and content hash, flushed with the status change in one UPDATE
+    (the database triggers refuse any later change of a finalised document's content)."""
+    with session.no_autoflush:
+        totals = _totals(session, doc, lines)
+        doc.total_ht, doc.total_vat, doc.total_ttc = totals.total_ht, totals.total_vat, totals.total_ttc
+        document_integrity.freeze(session, doc, lines, _company(session, doc).logo)
+    _store_totals(session, doc)
+
+
+def finalize(session: Session, doc_id: int, today: date, confirm_over_credit: bool = False) -> Document:
     """Give the document its number (in this transaction) and freeze what it prints.
-    Needs at least one contact and one line; the document can then never change."""
+    Needs at least one contact and one line, an issue date not after ``today``, and for
+    an avoir above what its invoice still carries, ``confirm_over_credit``; the document
+    can then never change."""
     doc = _lock_draft(session, doc_id)
+    check_issue_date_not_future(doc.issue_date, today)
     lines = document_lines(session, doc_id)
     if not document_contacts(session, doc_id):
         raise DomainError("Liez au moins un contact.")
@@ -508,11 +533,15 @@ def finalize(session: Session, doc_id: int, today: date) -> Document:
         raise DomainError("Ajoutez au moins une ligne.")
     _check_lines(lines)
     details = _printed_details(session, doc, lines)
+    # what the law and the Factur-X need, every missing item named (factures and avoirs)
+    check_einvoice_complete(document_view(session, doc_id), details.seller_address, details.buyer_addresses,
+                            details.delivery_address)
     number = next_number(session, doc.company_id, doc.kind, doc.issue_date.year)
     _check_chronology(session, doc)  # under the counter lock; the caller's rollback frees the number
+    credit_notes.check_cap(session, doc, _totals(session, doc, lines).total_ttc, confirm_over_credit)
     doc.number, doc.status, doc.finalized_at = number, FINAL, utcnow()
     doc.snapshot = document_snapshot.to_json(details)
-    _store_totals(session, doc)
+    _freeze(session, doc, lines)
     return doc
 
 
@@ -525,11 +554,14 @@ def _copy(session: Session, source: Document, kind: DocumentKind, today: date) -
         status=DRAFT,
         company_id=source.company_id,
         issue_date=today,
-        delivery_date=source.delivery_date,
+        delivery_date=source.delivery_date or (source.issue_date if kind is DocumentKind.AVOIR else
+                                               today if kind is DocumentKind.FACTURE else None),
         payment_terms=source.payment_terms,
         due_date=_due_date(kind.value, today, source.payment_terms),
         notes=source.notes,
         source_id=source.id,
+        operation_category=source.operation_category,
+        **{column: getattr(source, column) for column, _, _ in mentions.DELIVERY_FIELDS.values()},
     )
     session.add(doc)
     session.flush()
@@ -588,8 +620,7 @@ def document_view(session: Session, doc_id: int) -> DocumentView:
     lines = document_lines(session, doc_id)
     details = _printed_details(session, doc, lines)
     sign = _sign(doc)
-    company = session.get(Company, doc.company_id)
-    logo = company.logo if company is not None else None
+    logo = document_integrity.printed_logo(session, doc)  # frozen once finalised
     iban = crypto.decrypt(details.bank_iban_encrypted)
     return DocumentView(
         kind=doc.kind,
@@ -623,6 +654,9 @@ def document_view(session: Session, doc_id: int) -> DocumentView:
         corrected_number=details.corrected_number,
         corrected_date=details.corrected_date,
         vat_exemption_mentions=details.vat_exemption_mentions,
+        operation_category=details.operation_category,
+        vat_on_debits=details.vat_on_debits,
+        delivery_address_lines=document_snapshot.address_lines(details.delivery_address),
     )
 
 
@@ -638,6 +672,7 @@ def generate_pdf(session: Session, doc_id: int, render: Callable[[DocumentView],
     a second generation is "<name>-2.pdf", then "-3"…). A finalised facture or avoir is
     rendered with its Factur-X XML (``services.einvoice``), which the renderer embeds."""
     doc = get_document(session, doc_id)
+    document_integrity.verify(session, doc)  # a finalised document tampered with is never printed
     content = render(einvoice.with_facturx(session, doc, document_view(session, doc_id)))
     if not isinstance(content, (bytes, bytearray)) or not content:
         raise DomainError("La génération du PDF n'a produit aucun contenu.")

@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser_helpers import db_session, ensure_admin
+from tests.legal_identity import BUSINESS_BUYER, SELLER
 
 pytestmark = pytest.mark.e2e
 
@@ -41,13 +42,13 @@ def _company_with_invoices(suffix: str) -> dict:
     today = clock.today()
     with db_session() as session:
         payments.save_preferences(session, True, payments.get_preferences(session).mollie_enabled)
-        company = companies.save_company(session, None, {"name": f"Atelier Tableau {suffix}", "vat_regime": "franchise"})
+        company = companies.save_company(session, None, {"name": f"Atelier Tableau {suffix}", "vat_regime": "franchise", **SELLER})
         empty = companies.save_company(session, None, {"name": f"Société Vide {suffix}", "vat_regime": "franchise"})
         bank = payments.save_account(session, None, {"account_type": "compte_bancaire", "name": f"Banque {suffix}",
                                                      "identifier": "B"})
         cheque = next(t.id for t in payments.list_payment_types(session) if t.code == "cheque")
         method = payments.save_method(session, None, {"payment_type_id": str(cheque), "account_id": str(bank.id)}).id
-        contact = contacts.create_contact(session, ContactInput(kind="entreprise", company_name=f"Client Retard {suffix}"),
+        contact = contacts.create_contact(session, ContactInput(kind="entreprise", company_name=f"Client Retard {suffix}", **BUSINESS_BUYER),
                                           today)
         ids = []
         for issue, terms, price in ((today - timedelta(days=40), "a_reception", "1000"), (today, "30_jours_net", "250")):

@@ -56,6 +56,8 @@ def _new_contact(page: Page, name: str) -> None:
     page.goto("/contacts/nouveau")
     page.get_by_label("Raison sociale", exact=True).fill(name)
     page.get_by_label("SIREN", exact=True).fill("552100554")
+    page.get_by_label("Adresse", exact=True).fill("12 rue des Libraires")
+    page.get_by_label("Code postal", exact=True).fill("75005")
     page.get_by_label("Ville", exact=True).fill("Paris")
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.get_by_text("Fiche contact enregistrée.").last).to_be_visible()

@@ -116,6 +116,8 @@ def _contact_with_mandate(page: Page, name: str) -> None:
     _field(page, "Raison sociale").fill(name)
     _field(page, "Email").fill("compta@client-exemple.fr")
     _field(page, "SIREN").fill("552100554")
+    _field(page, "Adresse").fill("12 rue des Libraires")  # a business customer's address: required to invoice
+    _field(page, "Code postal").fill("75005")
     _field(page, "Ville").fill("Paris")
     _field(page, "IBAN").fill("FR76 3000 6000 0112 3456 7890 189")
     _field(page, "BIC").fill("AGRIFRPP")

@@ -29,7 +29,8 @@ def fake_render(view) -> bytes:
 
 def make_company(session_factory, **changes) -> int:
     form = {"name": "Atelier Martin", "legal_form": "SARL", "capital": "10 000", "address_line1": "3 rue de la Paix",
-            "postal_code": "75002", "city": "Paris", "siren": "732829320", "iban": IBAN, "bic": BIC} | changes
+            "postal_code": "75002", "city": "Paris", "siren": "732829320", "iban": IBAN, "bic": BIC,
+            "rcs_city": "Paris", "vat_number": "FR44732829320"} | changes
     with session_factory() as session:
         return companies.save_company(session, None, form).id
 

@@ -16,6 +16,7 @@ from simple_erp.migrate import alembic_config
 from simple_erp.models.payment import MollieCustomer
 from simple_erp.models.types import utcnow
 from simple_erp.services import clock, companies, contacts, documents, payments
+from tests.legal_identity import SELLER
 
 BEFORE = "e3e735081b1b"
 
@@ -74,8 +75,8 @@ def _set_on_contact(engine, contact_id: int, customer: str) -> None:
 def test_down_and_up_keep_the_customers_whose_company_is_known(db_url, engine, session_factory):
     earlier, later = utcnow() - timedelta(days=1), utcnow()
     with session_factory() as session:
-        first = companies.save_company(session, None, {"name": "Atelier", "vat_regime": "franchise"}).id
-        second = companies.save_company(session, None, {"name": "Boutique", "vat_regime": "franchise"}).id
+        first = companies.save_company(session, None, {"name": "Atelier", "vat_regime": "franchise", **SELLER}).id
+        second = companies.save_company(session, None, {"name": "Boutique", "vat_regime": "franchise", **SELLER}).id
         methods = _methods(session)
         debited, never_debited, card_only, both = (_contact(session, n) for n in ("Durand", "Martin", "Petit", "Roux"))
         _invoice_with_request(session, second, debited, methods["prelevement_sepa"])
@@ -120,7 +121,7 @@ def test_down_and_up_keep_the_customers_whose_company_is_known(db_url, engine, s
 
 def test_with_one_company_every_customer_is_kept(db_url, engine, session_factory):
     with session_factory() as session:
-        only = companies.save_company(session, None, {"name": "Atelier", "vat_regime": "franchise"}).id
+        only = companies.save_company(session, None, {"name": "Atelier", "vat_regime": "franchise", **SELLER}).id
         contact = _contact(session, "Durand")
         _contact(session, "Martin")  # no Mollie customer
     engine.dispose()

@@ -36,6 +36,7 @@ from simple_erp.services import (
     payments,
 )
 from simple_erp.services.mollie_payments import AppUrls
+from tests.legal_identity import SELLER
 from tests.mollie_fixtures import (  # noqa: F401 - fixtures
     BIC_2,
     DEAD_URL,
@@ -426,7 +427,7 @@ def test_sepa_customer_and_mandate_per_company(session_factory, setup, urls, san
     doc_a = make_invoice(session_factory, "50", mandate=True)
     with session_factory() as session:
         contact_id = documents.document_contacts(session, doc_a)[0].id
-        other = companies.save_company(session, None, {"name": "Boulangerie Durand", "vat_regime": "franchise"})
+        other = companies.save_company(session, None, {"name": "Boulangerie Durand", "vat_regime": "franchise", **SELLER})
         mollie_payments.set_mollie_api_key(session, other.id, new_key())
     doc_b = make_invoice(session_factory, "50", company_id=other.id, contact_id=contact_id)
 
@@ -615,11 +616,12 @@ def test_resync_button_errors_are_french(session_factory, setup, urls):
 
 
 def test_public_page_and_paying_online(session_factory, setup, urls, sandbox):
+    with session_factory() as session:  # the page shows the logo as printed: frozen at finalisation
+        companies.set_logo(session, setup.company_id, "logo.png", b"\x89PNG\r\n\x1a\n" + b"0" * 20)
     doc_id = make_invoice(session_factory, "250")
     with session_factory() as session:
         token = mollie_payments.ensure_public_token(session, doc_id)
         assert mollie_payments.ensure_public_token(session, doc_id) == token
-        companies.set_logo(session, setup.company_id, "logo.png", b"\x89PNG\r\n\x1a\n" + b"0" * 20)
         page = mollie_payments.public_invoice(session, token)
         doc = documents.get_document(session, doc_id)
         assert mollie_payments.public_invoice(session, "nope") is None

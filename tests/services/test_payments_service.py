@@ -17,6 +17,7 @@ from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.domain.payment_rules import InvoicePaymentStatus, OverpaymentError, PaymentStatus, TransitionError
 from simple_erp.models.payment import Payment
 from simple_erp.services import companies, contacts, documents, payments
+from tests.legal_identity import SELLER
 
 TODAY = date(2026, 11, 28)
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
@@ -64,7 +65,7 @@ def make_method(session_factory, account_id: int, code="cheque", active="1") -> 
 def setup(session_factory):
     """Simple Paiement on, a franchise company, a bank account with "Chèque" and "Virement"."""
     with session_factory() as session:
-        companies.save_company(session, None, {"name": "Atelier Martin", "vat_regime": "franchise"})
+        companies.save_company(session, None, {"name": "Atelier Martin", "vat_regime": "franchise", **SELLER})
         payments.save_preferences(session, True, False)
     account_id = make_account(session_factory)
     return {

@@ -283,7 +283,7 @@ def test_what_is_missing_is_named_in_french():
     view = make_view(seller=bare)
     assert missing_for_einvoice(view) == ["le SIREN de la société émettrice",
                                           "le numéro de TVA intracommunautaire de la société émettrice"]
-    with pytest.raises(DomainError, match="il manque le SIREN de la société émettrice"):
+    with pytest.raises(DomainError, match="il manque : le SIREN de la société émettrice"):
         check_einvoice_complete(view)
     with pytest.raises(DomainError):
         einvoice_from_view(view)

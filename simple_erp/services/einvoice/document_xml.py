@@ -61,6 +61,21 @@ def direct_debit_of(session: Session, doc: Document) -> DirectDebit | None:
                        debited_iban=crypto.decrypt(payer.iban_encrypted))
 
 
+def card_requested(session: Session, doc: Document) -> bool:
+    """Whether a Mollie card payment request (not cancelled, failed or expired) exists for
+    this facture: its XML then says card (54) rather than transfer (58)."""
+    if doc.kind != DocumentKind.FACTURE.value:
+        return False
+    return session.exec(
+        select(Payment.id)
+        .join(PaymentMethod, PaymentMethod.id == Payment.method_id)
+        .join(PaymentType, PaymentType.id == PaymentMethod.payment_type_id)
+        .where(Payment.document_id == doc.id, Payment.provider == "mollie",
+               PaymentType.code != DIRECT_DEBIT_TYPE_CODE, Payment.status.not_in(_OVER))
+        .limit(1)
+    ).first() is not None
+
+
 def facturx_xml(session: Session, doc: Document, view: DocumentView) -> bytes:
     """The CII XML (Factur-X EN 16931) of a finalised facture or avoir; a DomainError in
     French names what is missing when the frozen data cannot make a valid one."""
@@ -73,6 +88,8 @@ def facturx_xml(session: Session, doc: Document, view: DocumentView) -> bytes:
         buyer_address=details.buyer_addresses[0] if details.buyer_addresses else None,
         direct_debit=direct_debit_of(session, doc),
         seller_iban=crypto.decrypt(details.bank_iban_encrypted),
+        delivery_address=details.delivery_address,
+        card_payment=card_requested(session, doc),
     )
     return cii_xml(invoice)
 
