@@ -7,6 +7,7 @@ import reflex as rx
 from simple_erp import migrate
 from simple_erp.api.app import api
 from simple_erp.api.webhooks import reconcile_loop
+from simple_erp.services.reminders import reminder_loop
 from simple_erp.components import connection
 from simple_erp.pages.admin_crm import AdminCrmState, admin_crm_page
 from simple_erp.pages.admin_email import EmailAdminState
@@ -18,7 +19,10 @@ from simple_erp.pages.contacts import ContactListState, contacts_page
 from simple_erp.pages.dashboard import DashboardState, dashboard_page
 from simple_erp.pages.document_editor import DocumentState, document_page
 from simple_erp.pages.documents import DocumentListState, documents_page
+from simple_erp.pages.einvoice_import import EinvoiceImportState, einvoice_import_page
 from simple_erp.pages.profile import ProfileState, profile_page
+from simple_erp.pages.remittances import RemittanceState, remittances_page
+from simple_erp.pages.reminders import ReminderPageState, reminders_page
 from simple_erp.pages.sign_in import SignInState, setup_page, sign_in_page
 from simple_erp.state import live
 from simple_erp.state.auth import HOME_ROUTE, AuthState
@@ -47,6 +51,7 @@ app = rx.App(
 connection.install(app)  # the connection-lost notice in French
 live.install(app)  # committed changes are pushed to every open screen showing them
 app.register_lifespan_task(reconcile_loop)  # a missed Mollie webhook never leaves an invoice unpaid
+app.register_lifespan_task(reminder_loop)  # Relances: each due reminder once (SIMPLE_ERP_REMINDER_INTERVAL_SECONDS)
 app.add_page(index, route="/", title="Simple ERP", on_load=IndexState.route)
 app.add_page(sign_in_page, route="/connexion", title="Connexion — Simple ERP", on_load=SignInState.load_sign_in)
 app.add_page(setup_page, route="/installation", title="Créer le compte administrateur — Simple ERP", on_load=SignInState.load_setup)
@@ -57,6 +62,9 @@ app.add_page(contact_page, route="/contacts/[contact_id]", title="Fiche contact 
 app.add_page(admin_crm_page, route="/admin-crm", title="Admin CRM — Simple ERP", on_load=[AuthState.require_user, AdminCrmState.load, EmailAdminState.load])
 app.add_page(documents_page, route="/erp", title="Simple ERP", on_load=[AuthState.require_user, DocumentListState.load])
 app.add_page(document_page, route="/erp/document/[doc_id]", title="Document — Simple ERP", on_load=[AuthState.require_user, DocumentState.load])
+app.add_page(einvoice_import_page, route="/erp/factures-recues", title="Importer une facture électronique — Simple ERP", on_load=[AuthState.require_user, EinvoiceImportState.load])
 app.add_page(admin_erp_page, route="/admin-erp", title="Admin ERP — Simple ERP", on_load=[AuthState.require_user, AdminErpState.load, PaymentAdminState.load])
 app.add_page(collections_page, route="/encaissements", title="Encaissements — Simple ERP", on_load=[AuthState.require_user, CollectionsState.load])
+app.add_page(remittances_page, route="/remises-prelevements", title="Remises de prélèvements — Simple ERP", on_load=[AuthState.require_user, RemittanceState.load])
 app.add_page(dashboard_page, route="/tableau-de-bord", title="Tableau de bord — Simple ERP", on_load=[AuthState.require_user, DashboardState.load])
+app.add_page(reminders_page, route="/relances", title="Relances — Simple ERP", on_load=[AuthState.require_user, ReminderPageState.load])

@@ -62,7 +62,7 @@ async def download_file(request: Request) -> Response:
 
 
 def _routes() -> list:
-    from simple_erp.api import email_events, public_pay, webhooks
+    from simple_erp.api import contact_files, einvoice_files, email_events, public_pay, webhooks
 
     return [
         Route("/api/health", health, methods=["GET"]),
@@ -70,6 +70,8 @@ def _routes() -> list:
         *webhooks.routes,
         *email_events.routes,
         *public_pay.routes,
+        *einvoice_files.routes,
+        *contact_files.routes,
     ]
 
 

@@ -11,6 +11,8 @@ MENU = [
     ("Contacts", "/contacts"),
     ("Simple ERP", "/erp"),
     ("Encaissements", "/encaissements"),
+    ("Remises de prélèvements", "/remises-prelevements"),
+    ("Relances", "/relances"),
     ("Admin ERP", "/admin-erp"),
     ("Admin CRM", "/admin-crm"),
 ]

@@ -25,6 +25,12 @@ def test_raw_sql_objects_exist_and_are_kept(db_url):
         inspector = inspect(engine)
         if engine.dialect.name == "sqlite":
             assert "contact_search" in inspector.get_table_names()
+            # A table rebuild by a later migration drops triggers: they must all be there.
+            with engine.connect() as conn:
+                triggers = set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
+            assert {"contact_search_insert", "contact_search_delete", "contact_search_update",
+                    "document_frozen_update", "document_frozen_delete", "document_line_frozen_insert",
+                    "document_line_frozen_update", "document_line_frozen_delete"} <= triggers
         else:
             assert "ix_contact_search_trgm" in {ix["name"] for ix in inspector.get_indexes("contact")}
     finally:
