@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import bindparam, or_, text, update
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, select
 
 from simple_erp import db
@@ -32,6 +32,7 @@ from simple_erp.models.document import Document
 from simple_erp.models.payment import Payment
 from simple_erp.models.types import utcnow
 from simple_erp.providers.mollie import MollieError, PaymentInfo
+from simple_erp.services.advisory_lock import exclusive
 from simple_erp.services import clock, payments
 from simple_erp.services.mollie_gateway import SessionFactory, api_key_for, gateway_for_key, record_error
 
@@ -277,25 +278,6 @@ def resync_payment(session_factory: SessionFactory, payment_id: int) -> str:
     return result.outcome
 
 
-@contextmanager
-def _exclusive(session_factory: SessionFactory):
-    """True when this process may reconcile now (PostgreSQL: one worker at a time)."""
-    with session_factory() as session:
-        engine = session.get_bind()
-    if engine.dialect.name != "postgresql":
-        yield True
-        return
-    with engine.connect() as conn:
-        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": _RECONCILE_LOCK_ID}).scalar())
-        conn.commit()
-        try:
-            yield got
-        finally:
-            if got:
-                conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _RECONCILE_LOCK_ID})
-                conn.commit()
-
-
 def reconcile(session_factory: SessionFactory, older_than: timedelta = timedelta(minutes=5),
               limit: int = 500) -> dict[str, int]:
     """Fetch again every Mollie payment still in flight (en attente, prélèvement en cours,
@@ -303,7 +285,7 @@ def reconcile(session_factory: SessionFactory, older_than: timedelta = timedelta
     webhook never leaves an invoice unpaid. Counts: checked, one per outcome, errors
     (Mollie unreachable…), and skipped=1 when another worker is already reconciling."""
     counts = {"checked": 0, **{outcome: 0 for outcome in OUTCOMES}, "errors": 0}
-    with _exclusive(session_factory) as mine:
+    with exclusive(session_factory, _RECONCILE_LOCK_ID) as mine:
         if not mine:
             return counts | {"skipped": 1}
         cutoff = utcnow() - older_than

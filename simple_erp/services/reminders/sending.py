@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import logging
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, exists, func, text
+from sqlalchemy import and_, exists, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -37,6 +36,7 @@ from simple_erp.models.email import EmailAttachment, EmailMessage, EmailTemplate
 from simple_erp.models.reminder import Reminder, ReminderStep
 from simple_erp.models.types import utcnow
 from simple_erp.models.user import User
+from simple_erp.services.advisory_lock import exclusive
 from simple_erp.services import changes, clock, documents, mollie_public, payments
 from simple_erp.services.email_compose import _values_and_facts
 from simple_erp.services.email_sending import send_queued
@@ -283,26 +283,6 @@ def send_now(session_factory, user: User | int, doc_id: int, today: date | None 
 # --- the scheduler's run ---------------------------------------------------------------------------
 
 
-@contextmanager
-def _exclusive(session_factory):
-    """True when this process may run the scheduler now (PostgreSQL: one worker at a
-    time, an advisory lock held by a connection of its own; released on crash)."""
-    with session_factory() as session:
-        engine = session.get_bind()
-    if engine.dialect.name != "postgresql":
-        yield True
-        return
-    with engine.connect() as conn:
-        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": _LOCK_ID}).scalar())
-        conn.commit()
-        try:
-            yield got
-        finally:
-            if got:
-                conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _LOCK_ID})
-                conn.commit()
-
-
 def _candidates(session: Session, today: date, limit: int) -> list[int]:
     """Open invoices that some company's step may concern today (the rules decide, under lock)."""
     earliest = session.exec(select(ReminderStep.offset_days).where(ReminderStep.active)
@@ -333,7 +313,7 @@ def run_due(session_factory, today: date | None = None, public_base: str = "", l
     and skipped=1 when another worker is running it, disabled=1 when e-mail is off."""
     today = today or clock.today()
     counts = {"checked": 0, "sent": 0, "failed": 0, "resumed": 0}
-    with _exclusive(session_factory) as mine:
+    with exclusive(session_factory, _LOCK_ID) as mine:
         if not mine:
             return counts | {"skipped": 1}
         with session_factory() as session:
