@@ -6,6 +6,7 @@ message and nothing is stored; a finalised facture's XML downloads and is valid.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from playwright.sync_api import Page, expect
 from sqlmodel import func, select
@@ -14,7 +15,7 @@ from simple_erp.services.einvoice.reception import PDF_WITHOUT_XML
 from tests.browser_helpers import db_session, toast
 from tests.einvoice_check import failed_assertions
 from tests.einvoice_samples import SUPPLIER_CII, facturx_pdf, plain_pdf
-from tests.services.test_einvoice_service import BUYER, COMPANY, LINES, TODAY
+from tests.services.test_einvoice_service import BUYER, COMPANY, LINES
 
 
 def _company_id() -> int:
@@ -37,9 +38,10 @@ def _received_count() -> int:
 def _finalised_invoice(company_id: int) -> tuple[int, str]:
     from simple_erp.services import contacts, documents
 
+    today = date.today()  # not before the invoices other tests of this run finalised today
     with db_session() as session:
-        contact = contacts.create_contact(session, BUYER, TODAY)
-        doc = documents.create_document(session, "facture", TODAY, company_id)
+        contact = contacts.create_contact(session, BUYER, today)
+        doc = documents.create_document(session, "facture", today, company_id)
         documents.update_header(session, doc.id, {"delivery_date": "2026-11-20"})
         documents.link_contact(session, doc.id, contact.id)
         for description, quantity, unit, price, discount, rate in LINES:
@@ -47,7 +49,7 @@ def _finalised_invoice(company_id: int) -> tuple[int, str]:
             documents.update_line(session, line.id, {"description": description, "quantity": quantity, "unit": unit,
                                                      "unit_price": price, "discount_percent": discount,
                                                      "vat_rate": rate})
-        documents.finalize(session, doc.id, TODAY)
+        documents.finalize(session, doc.id, today)
         return doc.id, documents.get_document(session, doc.id).number
 
 

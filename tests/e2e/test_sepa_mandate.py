@@ -46,6 +46,8 @@ def _company(page: Page) -> None:
     page.get_by_label("Adresse", exact=True).fill("8 quai Saint-Vincent")
     page.get_by_label("Code postal", exact=True).fill("69001")
     page.get_by_label("Ville", exact=True).fill("Lyon")
+    # The company is shared by the run's tests: another one may have given it an ICS.
+    page.get_by_label("Numéro d'émetteur SEPA (ICS)", exact=True).fill("")
     page.get_by_label("Modèle de RUM (mandats SEPA)", exact=True).fill("JDR-{yy}")  # no {seq}
     _save_company(page)
     toast(page, "Société non enregistrée : corrigez les champs signalés.")
