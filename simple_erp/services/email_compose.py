@@ -280,22 +280,28 @@ def parse_addresses(text: str) -> tuple[list[str], list[str]]:
     return valid, problems
 
 
-def _check_request(session: Session, req: SendRequest) -> tuple[list[str], list[str], list[DocumentFile]]:
+def check_envelope(to: str, cc: str, subject: str, body: str) -> tuple[list[str], list[str], dict[str, str]]:
+    """(recipients, copies, field errors in French) of an email form: addresses, their
+    number, subject and text. Shared by the document's and the fiche contact's forms."""
     errors: dict[str, str] = {}
-    to, to_problems = parse_addresses(req.to)
-    cc, cc_problems = parse_addresses(req.cc)
+    to_list, to_problems = parse_addresses(to)
+    cc_list, cc_problems = parse_addresses(cc)
     if to_problems:
         errors["to"] = "Destinataire invalide " + " ; ".join(to_problems)
-    elif not to:
+    elif not to_list:
         errors["to"] = "Indiquez au moins un destinataire."
     if cc_problems:
         errors["cc"] = "Adresse en copie invalide " + " ; ".join(cc_problems)
-    if len(to) + len(cc) > MAX_RECIPIENTS:
+    if len(to_list) + len(cc_list) > MAX_RECIPIENTS:
         errors["to"] = f"Trop de destinataires : {MAX_RECIPIENTS} au plus."
-    for field, problem in (("subject", subject_problem(req.subject or "")),
-                           ("body", body_problem(req.body or ""))):
+    for field, problem in (("subject", subject_problem(subject or "")), ("body", body_problem(body or ""))):
         if problem:
             errors[field] = problem
+    return to_list, cc_list, errors
+
+
+def _check_request(session: Session, req: SendRequest) -> tuple[list[str], list[str], list[DocumentFile]]:
+    to, cc, errors = check_envelope(req.to, req.cc, req.subject, req.body)
     try:
         wanted = list(dict.fromkeys(int(i) for i in req.file_ids or []))
     except (TypeError, ValueError):

@@ -26,12 +26,10 @@ from simple_erp.models.contact import Contact, ContactFile
 from simple_erp.models.email import EmailAttachment, EmailMessage
 from simple_erp.models.user import User
 from simple_erp.services import changes, companies, contacts
-from simple_erp.services.email_compose import parse_addresses
-from simple_erp.services.email_rubriques import body_problem, subject_problem
+from simple_erp.services.email_compose import check_envelope
 from simple_erp.services.email_settings import (
     ATTACHMENTS_MAX_BYTES,
     DISABLED,
-    MAX_RECIPIENTS,
     QUEUED,
     announce,
     get_settings_row,
@@ -209,20 +207,7 @@ def queue_contact_email(session: Session, user: User | int, contact_id: int, *, 
     author = user_of(session, user)
     sender_email, sender_name = sender_for(author)
     contact = contacts.get_contact(session, contact_id)
-    errors: dict[str, str] = {}
-    to_list, to_problems = parse_addresses(to)
-    cc_list, cc_problems = parse_addresses(cc)
-    if to_problems:
-        errors["to"] = "Destinataire invalide " + " ; ".join(to_problems)
-    elif not to_list:
-        errors["to"] = "Indiquez au moins un destinataire."
-    if cc_problems:
-        errors["cc"] = "Adresse en copie invalide " + " ; ".join(cc_problems)
-    if len(to_list) + len(cc_list) > MAX_RECIPIENTS:
-        errors["to"] = f"Trop de destinataires : {MAX_RECIPIENTS} au plus."
-    for field, problem in (("subject", subject_problem(subject or "")), ("body", body_problem(body or ""))):
-        if problem:
-            errors[field] = problem
+    to_list, cc_list, errors = check_envelope(to, cc, subject, body)
     wanted = list(dict.fromkeys(int(i) for i in file_ids or []))
     files: list[ContactFile] = []
     if wanted:

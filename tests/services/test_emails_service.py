@@ -11,7 +11,6 @@ import time
 from datetime import date, timedelta
 from decimal import Decimal
 
-import httpx
 import pytest
 from sqlalchemy import func, update
 from sqlmodel import select
@@ -24,9 +23,9 @@ from simple_erp.models.document import DocumentFile
 from simple_erp.models.email import EmailAttachment, EmailEvent, EmailMessage, EmailRubrique, EmailSettings
 from simple_erp.models.types import utcnow
 from simple_erp.providers.email import REFERENCE_ARG, SendGridGateway
-from simple_erp.sandbox.sendgrid import start_in_thread
 from simple_erp.services import auth, changes, companies, contacts, documents, email_settings, emails, payments
 from tests.legal_identity import BUSINESS_BUYER, SELLER
+from tests.sendgrid_fixtures import api, sandbox  # noqa: F401 (fixtures)
 
 TODAY = date(2026, 11, 28)
 KEY = "SG.test-key.secret-part-abcd"
@@ -39,20 +38,6 @@ GATEWAY_TIMEOUT = 1.5
 
 
 # --- fixtures ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    server = start_in_thread(port=0)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def api(sandbox):
-    with httpx.Client(base_url=sandbox.base_url, trust_env=False, timeout=10) as client:
-        assert client.post("/sandbox/reset").status_code == 204
-        yield client
 
 
 @pytest.fixture(autouse=True)

@@ -6,37 +6,19 @@ SendGrid sandbox receives them)."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from sqlmodel import select
 
 from simple_erp.models.email import EmailMessage
 from simple_erp.models.user import User
-from simple_erp.providers.email import SendGridGateway
-from simple_erp.sandbox.sendgrid import start_in_thread
 from simple_erp.services import auth, companies, company_audit, emails
+from tests.sendgrid_fixtures import inbox, sandbox  # noqa: F401 (fixtures)
 
 IBAN = "FR76 3000 6000 0112 3456 7890 189"
 OTHER_IBAN = "FR14 2004 1010 0505 0001 3M02 606"
 # Same country, key and last four characters as IBAN: the same mask, another account.
 LOOKALIKE_IBAN = "FR76 3000 0083 0112 3456 7890 189"
 PASSWORD = "Velours-Cerise-1987"
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    server = start_in_thread(port=0)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def inbox(sandbox):
-    emails.set_gateway_factory(lambda key, host: SendGridGateway(key, host=sandbox.host, timeout=5))
-    with httpx.Client(base_url=sandbox.base_url, trust_env=False, timeout=10) as client:
-        assert client.post("/sandbox/reset").status_code == 204
-        yield lambda: client.get("/sandbox/messages").json()["messages"]
-    emails.set_gateway_factory(None)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
-import httpx
 import pytest
 from sqlalchemy import func, update
 from sqlmodel import select
@@ -20,9 +19,9 @@ from simple_erp.models.email import EmailMessage
 from simple_erp.models.reminder import Reminder, ReminderStep
 from simple_erp.models.types import utcnow
 from simple_erp.providers.email import SendGridGateway
-from simple_erp.sandbox.sendgrid import start_in_thread
 from simple_erp.services import auth, companies, contacts, documents, emails, payments, reminders
 from tests.legal_identity import BUSINESS_BUYER, CONSUMER_ADDRESS, SELLER
+from tests.sendgrid_fixtures import api, sandbox  # noqa: F401 (fixtures)
 
 DUE = date(2026, 11, 2)  # issue date = due date (« à réception »)
 KEY = "SG.test-key.secret-part-abcd"
@@ -30,20 +29,6 @@ KEY = "SG.test-key.secret-part-abcd"
 
 def day(offset: int) -> date:
     return DUE + timedelta(days=offset)
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    server = start_in_thread(port=0)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def api(sandbox):
-    with httpx.Client(base_url=sandbox.base_url, trust_env=False, timeout=10) as client:
-        assert client.post("/sandbox/reset").status_code == 204
-        yield client
 
 
 @pytest.fixture(autouse=True)

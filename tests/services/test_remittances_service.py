@@ -8,7 +8,6 @@ import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
-import httpx
 import pytest
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
@@ -21,10 +20,10 @@ from simple_erp.models.email import EmailMessage
 from simple_erp.models.payment import Payment
 from simple_erp.models.remittance import PreNotice, Remittance, RemittanceLine
 from simple_erp.providers.email import SendGridGateway
-from simple_erp.sandbox.sendgrid import start_in_thread
 from simple_erp.services import auth, clock, companies, contacts, documents, emails, payments, prenotification
 from simple_erp.services import remittances
 from tests.legal_identity import SELLER
+from tests.sendgrid_fixtures import inbox, sandbox  # noqa: F401 (fixtures)
 
 TODAY = clock.today()
 SOON = TODAY + timedelta(days=20)
@@ -32,22 +31,6 @@ KEY = "SG.test-key.secret-part-abcd"
 ICS = "FR72ZZZ123456"
 BANK_IBAN, BANK_BIC = "FR7630006000011234567890189", "AGRIFRPP"
 IBAN, BIC = "FR1420041010050500013M02606", "PSSTFRPPPAR"
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    server = start_in_thread(port=0)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def inbox(sandbox):
-    emails.set_gateway_factory(lambda key, host: SendGridGateway(key, host=sandbox.host, timeout=5))
-    with httpx.Client(base_url=sandbox.base_url, trust_env=False, timeout=10) as client:
-        assert client.post("/sandbox/reset").status_code == 204
-        yield lambda: client.get("/sandbox/messages").json()["messages"]
-    emails.set_gateway_factory(None)
 
 
 @pytest.fixture

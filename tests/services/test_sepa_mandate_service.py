@@ -9,7 +9,6 @@ import base64
 import io
 from datetime import date
 
-import httpx
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import func
@@ -20,9 +19,8 @@ from simple_erp.domain.contact_rules import ContactInput
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.models.contact import Contact, ContactFile
 from simple_erp.models.email import EmailAttachment, EmailMessage
-from simple_erp.providers.email import SendGridGateway
-from simple_erp.sandbox.sendgrid import start_in_thread
 from simple_erp.services import auth, companies, contacts, emails, sepa_mandates
+from tests.sendgrid_fixtures import inbox, sandbox  # noqa: F401 (fixtures)
 
 TODAY = date(2026, 12, 4)
 ICS = "FR72ZZZ123456"
@@ -230,22 +228,6 @@ def test_no_company_at_all(session_factory):
 
 
 # --- « Envoyer par email » from the fiche contact ----------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def sandbox():
-    server = start_in_thread(port=0)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def inbox(sandbox):
-    emails.set_gateway_factory(lambda key, host: SendGridGateway(key, host=sandbox.host, timeout=5))
-    with httpx.Client(base_url=sandbox.base_url, trust_env=False, timeout=10) as client:
-        assert client.post("/sandbox/reset").status_code == 204
-        yield lambda: client.get("/sandbox/messages").json()["messages"]
-    emails.set_gateway_factory(None)
 
 
 def test_the_mandate_is_sent_by_email_from_the_fiche_contact(session_factory, company, inbox):
