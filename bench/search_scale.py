@@ -40,7 +40,8 @@ from sqlalchemy import create_engine, event, text  # noqa: E402
 import search_data  # noqa: E402
 from simple_erp.db import make_engine, session_scope  # noqa: E402
 from simple_erp.migrate import upgrade  # noqa: E402
-from simple_erp.services import contacts, document_lists, email_sending, payment_collections  # noqa: E402
+from simple_erp.services import contacts, document_lists, payment_collections  # noqa: E402
+from simple_erp.services.emails import sending as email_sending  # noqa: E402
 
 PG_SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432"
 GOAL_MS = 50.0

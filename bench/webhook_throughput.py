@@ -73,7 +73,7 @@ def make_app():
     from simple_erp.api import webhooks
     from simple_erp.models.payment import Payment
     from simple_erp.models.types import utcnow
-    from simple_erp.services import mollie_gateway
+    from simple_erp.services.mollie import gateway as mollie_gateway
 
     engine = db.get_engine()
     api_key, endpoint = os.environ["BENCH_MOLLIE_KEY"], os.environ["MOLLIE_API_ENDPOINT"]
@@ -146,7 +146,8 @@ def seed(url: str, sandbox_url: str, api_key: str, count: int) -> list[str]:
     from simple_erp.db import make_engine, session_scope
     from simple_erp.domain.contact_rules import ContactInput
     from simple_erp.providers.mollie import MollieGateway
-    from simple_erp.services import companies, contacts, documents, mollie_payments, payments
+    from simple_erp.services import companies, contacts, documents, payments
+    from simple_erp.services.mollie import payments as mollie_payments
 
     engine = make_engine(url)
     factory = lambda: session_scope(engine)  # noqa: E731

@@ -15,7 +15,7 @@ import sys
 from datetime import timedelta
 
 from simple_erp import db
-from simple_erp.services import mollie_payments
+from simple_erp.services.mollie import payments as mollie_payments
 
 LABELS = {
     "checked": "paiements vérifiés",

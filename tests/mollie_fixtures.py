@@ -20,7 +20,8 @@ import uvicorn
 from simple_erp.domain.contact_rules import ContactInput
 from simple_erp.providers.mollie import MollieGateway
 from simple_erp.sandbox.mollie import start_in_thread
-from simple_erp.services import clock, companies, contacts, documents, mollie_payments, payments
+from simple_erp.services import clock, companies, contacts, documents, payments
+from simple_erp.services.mollie import payments as mollie_payments
 from tests.legal_identity import SELLER
 
 IBAN, BIC = "FR7630006000011234567890189", "AGRIFRPP"

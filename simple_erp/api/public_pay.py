@@ -22,7 +22,8 @@ from starlette.routing import Route
 
 from simple_erp.db import session_scope
 from simple_erp.domain.errors import DomainError
-from simple_erp.services import mollie_payments, signed_urls
+from simple_erp.services import signed_urls
+from simple_erp.services.mollie import payments as mollie_payments
 
 log = logging.getLogger(__name__)
 _PAGE = Template((Path(__file__).parent / "templates" / "public_invoice.html").read_text(encoding="utf-8"))

@@ -2,7 +2,7 @@
 
 ``POST /api/webhooks/mollie`` (DESIGN.md, convention 5): the body is never trusted, only
 its ``id`` (form ``id=tr_…`` as Mollie sends it, or JSON ``{"id": "tr_…"}``) is read;
-``services.mollie_payments.sync_from_provider`` fetches the payment from Mollie with its
+``services.mollie.payments.sync_from_provider`` fetches the payment from Mollie with its
 company's key and applies its status, in a worker thread (the event loop never waits on
 the database or on Mollie). Answers:
 
@@ -39,7 +39,7 @@ from starlette.routing import Route
 from simple_erp import db
 from simple_erp.api.limits import BodyTooLarge, read_body, too_large
 from simple_erp.providers.mollie import MollieError
-from simple_erp.services import mollie_payments
+from simple_erp.services.mollie import payments as mollie_payments
 
 logger = logging.getLogger(__name__)
 

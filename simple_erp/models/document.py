@@ -77,7 +77,7 @@ class Document(SQLModel, table=True):
     # Denormalised name of the first linked contact, for lists.
     contact_name: str = Field(default="", max_length=420)
     # Public payment page /payer/<token>: random and unguessable, made on first need
-    # (services.mollie_payments.ensure_public_token); None until then.
+    # (services.mollie.payments.ensure_public_token); None until then.
     public_token: str | None = Field(default=None, max_length=64, unique=True, index=True)
     finalized_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Frozen at finalisation (services.documents.finalize): the logo printed (document_logo)

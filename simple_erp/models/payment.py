@@ -144,7 +144,7 @@ class MollieCustomer(SQLModel, table=True):
     """A contact's Mollie customer (cst_…) in one company's Mollie account, and the SEPA
     direct debit mandate (mdt_…) made there from the contact's mandate fields, with the
     sha256 of "iban|bic|rum|date" it was made from: when those fields change, a new mandate
-    is made and this one revoked (services.mollie_payments). A Mollie customer belongs to
+    is made and this one revoked (services.mollie.payments). A Mollie customer belongs to
     the account (and mode) of the key that created it, and a mandate to its creditor, so
     there is one per contact and company, made again when the company's key changes."""
 
@@ -161,7 +161,7 @@ class MollieCustomer(SQLModel, table=True):
     # Mandates made from the contact's former fields (space-separated mdt_ ids): revoked
     # once a debit exists with the new one (a failed revocation is tried again then).
     mandates_to_revoke: str = Field(default="", sa_type=Text)
-    # Keyed digest (services.mollie_mandates.key_digest) of the company's API key the
+    # Keyed digest (services.mollie.mandates.key_digest) of the company's API key the
     # customer was made with: with another key, Mollie is asked whether it knows it
     # (another account, or test vs live mode, does not). "" when not known (older rows).
     key_digest: str = Field(default="", max_length=64)

@@ -10,7 +10,8 @@ import reflex as rx
 from simple_erp.components.forms import labelled
 from simple_erp.db import session_scope
 from simple_erp.domain.errors import DomainError
-from simple_erp.services import companies, mollie_payments
+from simple_erp.services import companies
+from simple_erp.services.mollie import payments as mollie_payments
 from simple_erp.state.auth import ADMIN_ONLY, SESSION_EXPIRED, AuthState
 
 

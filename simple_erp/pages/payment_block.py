@@ -14,7 +14,8 @@ from simple_erp.db import session_scope
 from simple_erp.domain.errors import DomainError
 from simple_erp.domain.money import format_decimal_fr, format_eur, parse_amount
 from simple_erp.domain.payment_rules import OverpaymentError
-from simple_erp.services import clock, mollie_payments, payments, remittances
+from simple_erp.services import clock, payments, remittances
+from simple_erp.services.mollie import payments as mollie_payments
 from simple_erp.state.auth import SESSION_EXPIRED
 from simple_erp.state.urls import app_urls
 

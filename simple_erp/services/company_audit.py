@@ -22,7 +22,6 @@ from simple_erp.models.email import EmailMessage
 from simple_erp.models.types import utcnow
 from simple_erp.models.user import User
 from simple_erp.services.clock import PARIS
-from simple_erp.services.email_settings import QUEUED, announce, new_reference, sender_for
 
 log = logging.getLogger(__name__)
 _NOTICES_KEY = "simple_erp_iban_notices"
@@ -98,6 +97,9 @@ def _notice_text(company_name: str, author: str, at, old: str, new: str) -> tupl
 def _queue_iban_notices(session: Session, company_id: int, old: str, new: str, user: User | None) -> list[int]:
     """Store one email per other active administrator (status "en_file"), in the caller's
     transaction; their ids are kept on the session for ``take_iban_notices``."""
+    # Imported here: services.emails imports documents, which imports companies (and us).
+    from simple_erp.services.emails.settings import QUEUED, announce, new_reference, sender_for
+
     admins = list(session.exec(select(User).where(User.is_admin, User.is_active).order_by(User.id)))
     recipients = [a for a in admins if (user is None or a.id != user.id) and (a.email or "").strip()]
     if not recipients:
@@ -133,7 +135,7 @@ def take_iban_notices(session: Session) -> list[int]:
 def send_iban_notices(session_factory, message_ids: list[int]) -> list[str]:
     """Send the stored notices (after commit); a failure stays in « Emails envoyés »
     (retry there) and never undoes the change. Returns the statuses."""
-    from simple_erp.services.email_sending import send_queued
+    from simple_erp.services.emails.sending import send_queued
 
     statuses = []
     for message_id in message_ids:

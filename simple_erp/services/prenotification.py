@@ -30,7 +30,7 @@ from simple_erp.models.email import EmailMessage, EmailRubrique, EmailTemplate
 from simple_erp.models.remittance import PreNotice
 from simple_erp.services import clock, documents, emails, payments
 from simple_erp.services.clock import PARIS
-from simple_erp.services.email_compose import _placeholder_values  # the document's own placeholders
+from simple_erp.services.emails.compose import _placeholder_values  # the document's own placeholders
 
 RUBRIQUE = "Prélèvements SEPA"
 TEMPLATE_NAME = "Pré-notification de prélèvement"
@@ -157,7 +157,7 @@ def send_mollie_notice(session_factory, user_id: int, doc_id: int, amount: Decim
     """« Envoyer la pré-notification » on an invoice (before a Mollie SEPA debit): the notice
     of ``amount`` for today + N, stored then sent. Returns (the first day the debit is
     possible, the French failure or "")."""
-    from simple_erp.services import mollie_payments  # the mandate check lives there
+    from simple_erp.services.mollie import payments as mollie_payments  # the mandate check lives there
 
     rules.check_amount(amount)
     today = clock.today()

@@ -26,8 +26,8 @@ from simple_erp.models.contact import Contact, ContactFile
 from simple_erp.models.email import EmailAttachment, EmailMessage
 from simple_erp.models.user import User
 from simple_erp.services import changes, companies, contacts
-from simple_erp.services.email_compose import check_envelope
-from simple_erp.services.email_settings import (
+from simple_erp.services.emails.compose import check_envelope
+from simple_erp.services.emails.settings import (
     ATTACHMENTS_MAX_BYTES,
     DISABLED,
     QUEUED,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from reflex.config import get_config
 
 from simple_erp.config import get_settings
-from simple_erp.services.mollie_payments import AppUrls
+from simple_erp.services.mollie.payments import AppUrls
 
 
 def app_urls() -> AppUrls:

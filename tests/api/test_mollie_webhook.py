@@ -27,8 +27,9 @@ from simple_erp.domain.mollie_status import map_status
 from simple_erp.domain.payment_rules import ALLOWED_TRANSITIONS, PaymentStatus, counted_amount
 from simple_erp.models.payment import Payment
 from simple_erp.providers.mollie import MollieGateway, PaymentInfo, PaymentRequest
-from simple_erp.services import clock, companies, documents, mollie_payments, payments
-from simple_erp.services.mollie_payments import AppUrls
+from simple_erp.services import clock, companies, documents, payments
+from simple_erp.services.mollie import payments as mollie_payments
+from simple_erp.services.mollie.payments import AppUrls
 from tests.mollie_fixtures import (  # noqa: F401 - fixtures
     DEAD_URL,
     checkout,
@@ -149,7 +150,7 @@ def test_a_forbidden_move_is_logged_and_ignored(client, session_factory, setup, 
     with session_factory() as session:  # failed here (e.g. an earlier, wrong decision)…
         payments.apply_status(session, payment.id, S.FAILED, datetime.now(timezone.utc), payments.SOURCE_USER)
     checkout(sandbox, payment.provider_payment_id, "paid")  # …paid at Mollie
-    with caplog.at_level(logging.WARNING, logger="simple_erp.services.mollie_sync"):
+    with caplog.at_level(logging.WARNING, logger="simple_erp.services.mollie.sync"):
         assert deliver(client, payment.provider_payment_id).status_code == 200
     assert status_of(session_factory, payment.id) == S.FAILED.value
     assert document_of(session_factory, payment.document_id).amount_received == 0
@@ -222,7 +223,7 @@ def test_metadata_of_another_payment_is_ignored(client, session_factory, setup, 
     checkout(sandbox, stranger.id, "paid")
     with session_factory() as session:
         session.execute(update(Payment).where(Payment.id == payment.id).values(provider_payment_id=stranger.id))
-    with caplog.at_level(logging.WARNING, logger="simple_erp.services.mollie_sync"):
+    with caplog.at_level(logging.WARNING, logger="simple_erp.services.mollie.sync"):
         assert deliver(client, stranger.id).status_code == 200
     assert status_of(session_factory, payment.id) == S.PENDING.value
     assert any("is not ours" in r.getMessage() for r in caplog.records)
@@ -262,7 +263,7 @@ def test_unknown_mollie_status_is_logged_and_answers_200(client, session_factory
     payment = card_payment(session_factory, setup)
     stub = StubGateway("teleported", payment.id, D("50.00"))
     mollie_payments.set_gateway_factory(lambda key, _endpoint: stub)
-    with caplog.at_level(logging.ERROR, logger="simple_erp.services.mollie_sync"):
+    with caplog.at_level(logging.ERROR, logger="simple_erp.services.mollie.sync"):
         assert deliver(client, payment.provider_payment_id).status_code == 200
     stored = payment_of(session_factory, payment.id)
     assert stored.status == S.PENDING.value and stored.provider_error == "Statut Mollie inconnu : « teleported »."

@@ -15,8 +15,9 @@ from starlette.testclient import TestClient
 from simple_erp import db
 from simple_erp.api import public_pay
 from simple_erp.domain.money import format_eur
-from simple_erp.services import clock, mollie_payments, payments
-from simple_erp.services.mollie_payments import AppUrls
+from simple_erp.services import clock, payments
+from simple_erp.services.mollie import payments as mollie_payments
+from simple_erp.services.mollie.payments import AppUrls
 from tests.mollie_fixtures import (  # noqa: F401 - fixtures
     DEAD_URL,
     checkout,

@@ -20,7 +20,8 @@ from simple_erp.api.app import api as real_api
 from simple_erp.api.app import build_api
 from simple_erp.api.headers import SecurityHeaders
 from simple_erp.api.limits import UploadGuard
-from simple_erp.services import companies, mollie_payments
+from simple_erp.services import companies
+from simple_erp.services.mollie import payments as mollie_payments
 from tests.api.test_public_pay import LOST, invoice  # noqa: F401 - fixture
 from tests.mollie_fixtures import gateway, make_invoice, no_proxy, sandbox  # noqa: F401 - fixtures
 

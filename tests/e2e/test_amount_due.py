@@ -35,7 +35,8 @@ def _invoice_with_1100_received(suffix: str) -> tuple[int, str, str]:
     details and Mollie card + SEPA moyens, its contact with a SEPA mandate, 1 100 € received
     by cheque; Simple Paiement, Mollie and e-mail sending on."""
     from simple_erp.domain.contact_rules import ContactInput
-    from simple_erp.services import clock, companies, contacts, documents, emails, mollie_payments, payments
+    from simple_erp.services import clock, companies, contacts, documents, emails, payments
+    from simple_erp.services.mollie import payments as mollie_payments
 
     ensure_admin()
     today, rum = clock.today(), f"RUM-{suffix}"

@@ -41,7 +41,8 @@ def _setup(suffix: str) -> dict:
     e-mail sending on (and a second company: the pages show a selector); two 300 € / 450 € invoices issued and due 10 days ago, each with its
     business customer."""
     from simple_erp.domain.contact_rules import ContactInput
-    from simple_erp.services import clock, companies, contacts, documents, emails, mollie_payments, payments
+    from simple_erp.services import clock, companies, contacts, documents, emails, payments
+    from simple_erp.services.mollie import payments as mollie_payments
 
     ensure_admin()
     issue = clock.today() - timedelta(days=10)

@@ -14,8 +14,9 @@ from simple_erp.domain.errors import DomainError
 from simple_erp.domain.money import format_eur
 from simple_erp.domain.payment_rules import PaymentStatus
 from simple_erp.models.email import EmailMessage
-from simple_erp.services import auth, clock, companies, emails, mollie_payments, payments
-from simple_erp.services.mollie_payments import AppUrls
+from simple_erp.services import auth, clock, companies, emails, payments
+from simple_erp.services.mollie import payments as mollie_payments
+from simple_erp.services.mollie.payments import AppUrls
 from tests.mollie_fixtures import (  # noqa: F401 - fixtures
     DEAD_URL,
     checkout,

@@ -285,7 +285,7 @@ def test_mollie_debit_needs_a_notice_sent_n_days_before(session_factory, world, 
 
 
 def test_mollie_sepa_request_refused_without_notice_then_uses_it(session_factory):
-    from simple_erp.services import mollie_payments
+    from simple_erp.services.mollie import payments as mollie_payments
     from tests.mollie_fixtures import make_invoice, mollie_setup
     from tests.prenotice_fixtures import backdated_notice
 

@@ -10,7 +10,8 @@ import pytest
 
 from simple_erp.pages.admin_email import EmailAdminState
 from simple_erp.pages.admin_erp import AdminErpState
-from simple_erp.services import emails, mollie_payments
+from simple_erp.services import emails
+from simple_erp.services.mollie import payments as mollie_payments
 from simple_erp.state.auth import ADMIN_ONLY, SESSION_EXPIRED, AuthState
 
 

@@ -37,10 +37,11 @@ from simple_erp.models.reminder import Reminder, ReminderStep
 from simple_erp.models.types import utcnow
 from simple_erp.models.user import User
 from simple_erp.services.advisory_lock import exclusive
-from simple_erp.services import changes, clock, documents, mollie_public, payments
-from simple_erp.services.email_compose import _values_and_facts
-from simple_erp.services.email_sending import send_queued
-from simple_erp.services.email_settings import (
+from simple_erp.services import changes, clock, documents, payments
+from simple_erp.services.mollie import public as mollie_public
+from simple_erp.services.emails.compose import _values_and_facts
+from simple_erp.services.emails.sending import send_queued
+from simple_erp.services.emails.settings import (
     DISABLED,
     QUEUED,
     announce,

@@ -19,7 +19,7 @@ from simple_erp.models.reminder import Reminder, ReminderStep
 from simple_erp.models.user import User
 from simple_erp.services import clock
 from simple_erp.services.clock import PARIS
-from simple_erp.services.email_settings import EVENT_LABELS, STATUS_LABELS
+from simple_erp.services.emails.settings import EVENT_LABELS, STATUS_LABELS
 from simple_erp.services.reminders.sending import amount_due
 from simple_erp.services.reminders.steps import ensure_steps
 

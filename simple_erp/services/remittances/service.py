@@ -127,7 +127,7 @@ def mandate_use(session: Session, contact: Contact) -> rules.MandateUse:
 
 def _debtor(session: Session, doc: Document, today: date) -> Contact:
     """The invoice's first contact with a complete, valid mandate (else why not, French)."""
-    from simple_erp.services.mollie_payments import _mandate_problem
+    from simple_erp.services.mollie.payments import _mandate_problem
 
     linked = documents.document_contacts(session, doc.id)
     if not linked:

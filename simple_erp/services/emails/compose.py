@@ -30,8 +30,8 @@ from simple_erp.models.email import (
 from simple_erp.models.payment import Account, Payment, PaymentMethod
 from simple_erp.models.user import User
 from simple_erp.services import documents, payments
-from simple_erp.services.email_rubriques import body_problem, get_template, subject_problem
-from simple_erp.services.email_settings import (
+from simple_erp.services.emails.rubriques import body_problem, get_template, subject_problem
+from simple_erp.services.emails.settings import (
     ATTACHMENTS_MAX_BYTES,
     DISABLED,
     MAX_RECIPIENTS,

@@ -15,7 +15,7 @@ from simple_erp.models.email import (
     EmailRubrique,
     EmailTemplate,
 )
-from simple_erp.services.email_settings import BODY_MAX, NAME_MAX, RUBRIQUE_MAX, SUBJECT_MAX
+from simple_erp.services.emails.settings import BODY_MAX, NAME_MAX, RUBRIQUE_MAX, SUBJECT_MAX
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Bring our Mollie payments to what Mollie says: the one sync used by the webhook, the
 reconciliation (command and background task) and the "Resynchroniser" button. Part of
-``services.mollie_payments`` (use it from there).
+``services.mollie.payments`` (use it from there).
 
 Never trust a webhook: only the id is used; the payment is fetched with its company's
 key; its metadata must name our payment and its amount be ours; its status goes through
@@ -34,7 +34,7 @@ from simple_erp.models.types import utcnow
 from simple_erp.providers.mollie import MollieError, PaymentInfo
 from simple_erp.services.advisory_lock import exclusive
 from simple_erp.services import clock, payments
-from simple_erp.services.mollie_gateway import SessionFactory, api_key_for, gateway_for_key, record_error
+from simple_erp.services.mollie.gateway import SessionFactory, api_key_for, gateway_for_key, record_error
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Which Mollie gateway a company uses: its API key (encrypted at rest), the sandbox
 mode, the gateway factory hook (tests, benchmarks), and recording a Mollie error on a
-payment. Part of ``services.mollie_payments`` (use it from there)."""
+payment. Part of ``services.mollie.payments`` (use it from there)."""
 
 from __future__ import annotations
 

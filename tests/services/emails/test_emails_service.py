@@ -23,7 +23,8 @@ from simple_erp.models.document import DocumentFile
 from simple_erp.models.email import EmailAttachment, EmailEvent, EmailMessage, EmailRubrique, EmailSettings
 from simple_erp.models.types import utcnow
 from simple_erp.providers.email import REFERENCE_ARG, SendGridGateway
-from simple_erp.services import auth, changes, companies, contacts, documents, email_settings, emails, payments
+from simple_erp.services import auth, changes, companies, contacts, documents, emails, payments
+from simple_erp.services.emails import settings as email_settings
 from tests.legal_identity import BUSINESS_BUYER, SELLER
 from tests.sendgrid_fixtures import api, sandbox  # noqa: F401 (fixtures)
 

@@ -1,5 +1,5 @@
 """SEPA direct debit through Mollie: the contact's Mollie customer and mandate, per company.
-Part of ``services.mollie_payments`` (use it from there).
+Part of ``services.mollie.payments`` (use it from there).
 
 A Mollie customer belongs to the account (and mode) of the key that created it, and a
 mandate to its creditor: ``mollie_customer`` holds one row per contact and company, with
@@ -34,7 +34,7 @@ from simple_erp.domain.errors import DomainError
 from simple_erp.models.payment import MollieCustomer
 from simple_erp.models.types import utcnow
 from simple_erp.providers.mollie import MollieError, MollieGateway
-from simple_erp.services.mollie_gateway import SessionFactory
+from simple_erp.services.mollie.gateway import SessionFactory
 
 logger = logging.getLogger(__name__)
 

@@ -25,17 +25,11 @@ from simple_erp.models.company import Company
 from simple_erp.models.contact import Contact
 from simple_erp.models.payment import MollieCustomer, Payment
 from simple_erp.providers.mollie import MollieError, MollieGateway
-from simple_erp.services import (
-    clock,
-    companies,
-    contacts,
-    documents,
-    mollie_gateway,
-    mollie_mandates,
-    mollie_payments,
-    payments,
-)
-from simple_erp.services.mollie_payments import AppUrls
+from simple_erp.services import clock, companies, contacts, documents, payments
+from simple_erp.services.mollie import gateway as mollie_gateway
+from simple_erp.services.mollie import mandates as mollie_mandates
+from simple_erp.services.mollie import payments as mollie_payments
+from simple_erp.services.mollie.payments import AppUrls
 from tests.legal_identity import SELLER
 from tests.mollie_fixtures import (  # noqa: F401 - fixtures
     BIC_2,
@@ -687,7 +681,7 @@ def test_public_page_shows_only_finalised_factures(session_factory, setup):
 def test_a_concurrent_delivery_that_got_there_first_is_tolerated(session_factory, setup, sandbox):
     """The state read before the fetch is stale (another delivery applied paid + refund
     meanwhile): the leading catch-up step is skipped, nothing is counted twice."""
-    from simple_erp.services import mollie_sync
+    from simple_erp.services.mollie import sync as mollie_sync
 
     lost = AppUrls(public_base=PUBLIC, api_base=DEAD_URL)
     doc_id = make_invoice(session_factory, "50")

@@ -28,8 +28,8 @@ from simple_erp.models.user import User
 from simple_erp.providers.email import REFERENCE_ARG, Attachment, EmailError, OutgoingEmail
 from simple_erp.services import documents
 from simple_erp.services.clock import PARIS
-from simple_erp.services.email_compose import SendRequest, queue_email
-from simple_erp.services.email_settings import (
+from simple_erp.services.emails.compose import SendRequest, queue_email
+from simple_erp.services.emails.settings import (
     DISABLED,
     EVENT_LABELS,
     FAILED,

@@ -1,9 +1,9 @@
 """Mollie payments: the company's API key, card and SEPA direct debit requests sent to
 Mollie, the public payment page, and the one sync used by the webhook, the periodic
-reconciliation and the "Resynchroniser" button. This module is the API for the UI and
-the routes; it gathers ``mollie_gateway`` (keys, gateway), ``mollie_sync`` (webhook,
-reconciliation), ``mollie_mandates`` (SEPA: the contact's customer and mandate per
-company) and ``mollie_public`` (public page).
+reconciliation and the "Resynchroniser" button. This module's names, re-exported by the
+package ``services.mollie``, are the API for the UI and the routes; it gathers the
+package's ``gateway`` (keys, gateway), ``sync`` (webhook, reconciliation), ``mandates``
+(SEPA: the contact's customer and mandate per company) and ``public`` (public page).
 
 Rules kept here:
 
@@ -13,7 +13,7 @@ Rules kept here:
   retry after any failure (timeout, lost answer, crash) replays the same request and
   never creates a second Mollie payment.
 * Statuses only ever change through ``services.payments`` (``apply_status`` and its one-statement
-  form ``apply_status_if_unchanged``; see ``mollie_sync``).
+  form ``apply_status_if_unchanged``; see ``sync``).
 
 The ``session_factory`` of the use cases is a zero-argument callable returning a
 ``session_scope`` context manager (``simple_erp.db.session_scope`` in the app). The
@@ -47,8 +47,9 @@ from simple_erp.models.document import Document
 from simple_erp.models.payment import Payment
 from simple_erp.models.types import utcnow
 from simple_erp.providers.mollie import MollieError, PaymentInfo, PaymentRequest
-from simple_erp.services import clock, documents, mollie_mandates, payments, prenotification
-from simple_erp.services.mollie_gateway import (  # noqa: F401 - part of this module's API
+from simple_erp.services import clock, documents, payments, prenotification
+from simple_erp.services.mollie import mandates as mollie_mandates
+from simple_erp.services.mollie.gateway import (  # noqa: F401 - part of this module's API
     API_KEY_RE,
     NO_KEY,
     SessionFactory,
@@ -63,7 +64,7 @@ from simple_erp.services.mollie_gateway import (  # noqa: F401 - part of this mo
     set_gateway_factory,
     set_mollie_api_key,
 )
-from simple_erp.services.mollie_public import (  # noqa: F401 - part of this module's API
+from simple_erp.services.mollie.public import (  # noqa: F401 - part of this module's API
     CARD,
     INVOICE_NOT_FOUND,
     SEPA,
@@ -76,7 +77,7 @@ from simple_erp.services.mollie_public import (  # noqa: F401 - part of this mod
     public_invoice,
     refresh_public_status,
 )
-from simple_erp.services.mollie_sync import (  # noqa: F401 - part of this module's API
+from simple_erp.services.mollie.sync import (  # noqa: F401 - part of this module's API
     OUTCOME_MESSAGES,
     OUTCOMES,
     SyncResult,
@@ -400,16 +401,16 @@ def pay_online(session_factory: SessionFactory, token: str, urls: AppUrls) -> st
 
 
 __all__ = [
-    # keys and gateway (mollie_gateway)
+    # keys and gateway (gateway)
     "API_KEY_RE", "NO_KEY", "check_company_connection", "gateway_for_company", "mollie_key_display",
     "sandbox_mode", "set_gateway_factory", "set_mollie_api_key",
     # requests (here)
     "ALREADY_PAID", "AppUrls", "MOLLIE_METHOD", "ONLINE_DOWN", "ONLINE_UNAVAILABLE", "WEBHOOK_PATH", "check_direct_debit_allowed", "check_mollie_request",
     "request_checked",
     "mandate_fingerprint", "pay_online", "request_mollie_payment", "start_mollie_payment",
-    # public page (mollie_public)
+    # public page (public)
     "PublicInvoice", "PublicInvoiceNotFound", "ensure_public_token", "public_invoice", "refresh_public_status",
-    # sync (mollie_sync)
+    # sync (sync)
     "OUTCOMES", "OUTCOME_MESSAGES", "SyncResult", "outcome_message", "reconcile", "resync_payment",
     "sync_from_provider",
 ]

@@ -1,5 +1,5 @@
 """The public payment page /payer/<token> (no sign-in): what it shows, and its live
-status on the return page. Part of ``services.mollie_payments`` (use it from there).
+status on the return page. Part of ``services.mollie.payments`` (use it from there).
 
 The token is random (``secrets.token_urlsafe(24)``, 192 bits) and only finalised factures
 are shown; anything else is "unknown" (the page answers a plain 404)."""
@@ -25,8 +25,8 @@ from simple_erp.models.payment import Payment
 from simple_erp.models.types import utcnow
 from simple_erp.providers.mollie import MollieError
 from simple_erp.services import documents, payments
-from simple_erp.services.mollie_gateway import SessionFactory, api_key_for
-from simple_erp.services.mollie_sync import IN_FLIGHT, sync_from_provider
+from simple_erp.services.mollie.gateway import SessionFactory, api_key_for
+from simple_erp.services.mollie.sync import IN_FLIGHT, sync_from_provider
 
 CARD, SEPA = "carte_bancaire", "prelevement_sepa"
 INVOICE_NOT_FOUND = "Cette facture est introuvable."

@@ -14,22 +14,22 @@ argument, which comes back in its events: any event for a message not yet "envoy
 SendGrid accepted it, and makes it so. Until then, ``retry`` asks for a confirmation
 (``UncertainSend``) instead of perhaps sending it twice.
 
-This module is the API for the UI and the routes; it gathers ``email_settings`` (constants,
-SendGrid settings, gateway, sender), ``email_rubriques`` (rubriques and modèles),
-``email_compose`` (the form and ``queue_email``) and ``email_sending`` (sending, retries,
+This package's names here are the API for the UI and the routes; its modules are
+``settings`` (constants, SendGrid settings, gateway, sender), ``rubriques`` (rubriques and
+modèles), ``compose`` (the form and ``queue_email``) and ``sending`` (sending, retries,
 history, events).
 """
 
 from __future__ import annotations
 
-from simple_erp.services.email_compose import (  # noqa: F401 - this module's API
+from simple_erp.services.emails.compose import (  # noqa: F401 - this module's API
     ComposeDefaults,
     SendRequest,
     compose_defaults,
     parse_addresses,
     queue_email,
 )
-from simple_erp.services.email_rubriques import (  # noqa: F401 - this module's API
+from simple_erp.services.emails.rubriques import (  # noqa: F401 - this module's API
     body_problem,
     delete_rubrique,
     delete_template,
@@ -42,7 +42,7 @@ from simple_erp.services.email_rubriques import (  # noqa: F401 - this module's 
     subject_problem,
     template_form,
 )
-from simple_erp.services.email_sending import (  # noqa: F401 - this module's API
+from simple_erp.services.emails.sending import (  # noqa: F401 - this module's API
     EmailRow,
     get_email,
     list_document_emails,
@@ -52,7 +52,7 @@ from simple_erp.services.email_sending import (  # noqa: F401 - this module's AP
     send_queued,
     send_test_email,
 )
-from simple_erp.services.email_settings import (  # noqa: F401 - this module's API
+from simple_erp.services.emails.settings import (  # noqa: F401 - this module's API
     ATTACHMENTS_MAX_BYTES,
     BAD_KEY,
     BODY_MAX,
