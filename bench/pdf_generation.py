@@ -33,7 +33,7 @@ from xhtml2pdf import pisa  # noqa: E402
 
 from simple_erp.domain.document_view import DocumentView, LineView, PartyView  # noqa: E402
 from simple_erp.domain.einvoice import einvoice_from_view  # noqa: E402
-from simple_erp.domain.einvoice_cii import cii_xml  # noqa: E402
+from simple_erp.domain.einvoice.cii import cii_xml  # noqa: E402
 from simple_erp.domain.totals import Line, compute_totals, line_total_ht  # noqa: E402
 from simple_erp.providers import pdf  # noqa: E402
 

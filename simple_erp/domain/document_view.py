@@ -67,9 +67,9 @@ class DocumentView:
     corrected_date: date | None = None
     # Mentions for 0 % lines (exemption articles), printed under the totals.
     vat_exemption_mentions: tuple[str, ...] = field(default_factory=tuple)
-    # Factur-X CII XML (domain.einvoice_cii) that the PDF embeds: finalised facture or avoir only.
+    # Factur-X CII XML (domain.einvoice.cii) that the PDF embeds: finalised facture or avoir only.
     einvoice_xml: bytes = b""
-    # 2026 reform mentions (domain.einvoice_mentions), frozen in the snapshot; "" / False / ()
+    # 2026 reform mentions (domain.einvoice.mentions), frozen in the snapshot; "" / False / ()
     # on documents finalised before they existed: « catégorie de l'opération » (biens,
     # services, mixte), the option for VAT on debits, the delivery address when it differs.
     operation_category: str = ""

@@ -47,7 +47,7 @@ class Company(SQLModel, table=True):
     # SEPA pre-notification: days between the notice to the customer and the debit (14 by
     # default; fewer only if the company's mandates say so). domain.remittances.
     prenotification_days: int = Field(default=14, sa_column_kwargs={"server_default": "14"})
-    # 2026 reform mentions (domain.einvoice_mentions): the default « catégorie de l'opération »
+    # 2026 reform mentions (domain.einvoice.mentions): the default « catégorie de l'opération »
     # (biens | services | mixte) and the option for paying VAT on debits.
     operation_category: str = Field(default="mixte", max_length=20, sa_column_kwargs={"server_default": "mixte"})
     vat_on_debits: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})

@@ -42,7 +42,7 @@ class ReceivedInvoice(SQLModel, table=True):
     total_ttc: Decimal = Field(sa_column=Column(ScaledDecimal(2), nullable=False))
     amount_due: Decimal = Field(sa_column=Column(ScaledDecimal(2), nullable=False))
     valid: bool = False
-    summary: str = Field(sa_column=Column(Text, nullable=False))  # domain.einvoice_import.to_json
+    summary: str = Field(sa_column=Column(Text, nullable=False))  # domain.einvoice.received.to_json
     validation: str = Field(sa_column=Column(Text, nullable=False))  # ValidationReport.to_dict, as JSON
     imported_by_id: int | None = Field(default=None, sa_column=Column(
         Integer, ForeignKey("app_user.id", ondelete="SET NULL"), nullable=True))

@@ -17,7 +17,7 @@ from simple_erp.domain.documents import (
     STATUS_LABELS,
     DocumentKind,
 )
-from simple_erp.domain.einvoice_mentions import OPERATION_CATEGORIES, VAT_ON_DEBITS_TEXT, category_label
+from simple_erp.domain.einvoice.mentions import OPERATION_CATEGORIES, VAT_ON_DEBITS_TEXT, category_label
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.domain.money import format_date_fr, format_decimal_fr, format_eur
 from simple_erp.pages.email_form import EmailFormMixin, email_dialog, emails_block

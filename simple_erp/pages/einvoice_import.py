@@ -13,7 +13,7 @@ from reflex.vars.sequence import ArrayVar
 from simple_erp.components.forms import file_upload
 from simple_erp.components.layout import empty_state, staff_page
 from simple_erp.db import session_scope
-from simple_erp.domain.einvoice_import import unit_label
+from simple_erp.domain.einvoice.received import unit_label
 from simple_erp.domain.errors import DomainError
 from simple_erp.domain.money import decimal_places, format_date_fr, format_decimal_fr, format_eur
 from simple_erp.services import clock, companies, einvoice

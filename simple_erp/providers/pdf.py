@@ -33,7 +33,7 @@ from simple_erp.domain.documents import (
     avoir_reference_text,
     late_penalty_text,
 )
-from simple_erp.domain.einvoice_mentions import VAT_ON_DEBITS_TEXT, category_label
+from simple_erp.domain.einvoice.mentions import VAT_ON_DEBITS_TEXT, category_label
 from simple_erp.domain.money import decimal_places, format_date_fr, format_decimal_fr, format_eur
 from simple_erp.providers.pdfa import to_pdfa3
 

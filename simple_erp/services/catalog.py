@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from simple_erp.domain.einvoice_mentions import PRODUCT_KINDS
+from simple_erp.domain.einvoice.mentions import PRODUCT_KINDS
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.domain.money import MAX_AMOUNT, decimal_places, format_decimal_fr, format_eur, parse_decimal
 from simple_erp.domain.totals import FRENCH_VAT_RATES

@@ -30,7 +30,7 @@ from simple_erp.domain.documents import (
     check_patterns_disjoint,
     validate_number_pattern,
 )
-from simple_erp.domain.einvoice_mentions import OPERATION_CATEGORIES
+from simple_erp.domain.einvoice.mentions import OPERATION_CATEGORIES
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.domain.money import decimal_places, format_decimal_fr, parse_amount, parse_decimal
 from simple_erp.domain.sepa import DEFAULT_RUM_PATTERN, validate_rum_pattern

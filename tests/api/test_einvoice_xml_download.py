@@ -10,7 +10,7 @@ from simple_erp import db
 from simple_erp.api.app import build_api
 from simple_erp.services import documents, signed_urls
 from tests.einvoice_check import failed_assertions
-from tests.services.test_einvoice_service import TODAY, make_invoice
+from tests.services.einvoice.test_document_xml import TODAY, make_invoice
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from simple_erp.services.einvoice.reception import PDF_WITHOUT_XML
 from tests.browser_helpers import db_session, toast
 from tests.einvoice_check import failed_assertions
 from tests.einvoice_samples import SUPPLIER_CII, facturx_pdf, plain_pdf
-from tests.services.test_einvoice_service import BUYER, COMPANY, LINES
+from tests.services.einvoice.test_document_xml import BUYER, COMPANY, LINES
 
 
 def _company_id() -> int:
@@ -115,7 +115,7 @@ def test_a_supplier_factur_x_is_read_back_and_a_broken_file_is_refused(signed_in
 
 
 def test_the_xml_alone_downloads_from_fichiers_and_is_valid(signed_in: Page):
-    from simple_erp.domain.einvoice_import import parse_invoice_xml
+    from simple_erp.domain.einvoice.received import parse_invoice_xml
 
     page = signed_in
     doc_id, number = _finalised_invoice(_company_id())

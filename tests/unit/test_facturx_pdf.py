@@ -15,7 +15,7 @@ from lxml import etree
 from pikepdf import pdfa
 
 from simple_erp.domain.einvoice import einvoice_from_view
-from simple_erp.domain.einvoice_cii import cii_xml
+from simple_erp.domain.einvoice.cii import cii_xml
 from simple_erp.providers.pdf import render_document_pdf
 from tests.einvoice_check import failed_assertions
 from tests.unit.test_pdf import make_view, png_bytes

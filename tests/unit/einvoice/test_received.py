@@ -13,15 +13,15 @@ from decimal import Decimal as D
 
 import pytest
 
-from simple_erp.domain import einvoice_import
+from simple_erp.domain.einvoice import received as einvoice_import
 from simple_erp.domain.einvoice import einvoice_from_view
-from simple_erp.domain.einvoice_cii import cii_xml
+from simple_erp.domain.einvoice.cii import cii_xml
 from simple_erp.domain.errors import DomainError
 from simple_erp.providers.pdf import render_document_pdf
 from simple_erp.services.einvoice import ValidationReport, read_received_file
 from simple_erp.services.einvoice.reception import IMPORT_MAX_BYTES, PDF_UNREADABLE, PDF_WITHOUT_XML
 from tests.einvoice_samples import SUPPLIER_CII, SUPPLIER_UBL, facturx_pdf, pdf_with_attachment, plain_pdf
-from tests.unit.test_einvoice import IBAN, credit_note, three_rates
+from tests.unit.einvoice.test_model import IBAN, credit_note, three_rates
 from tests.unit.test_pdf import make_view
 
 

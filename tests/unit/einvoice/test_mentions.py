@@ -18,8 +18,8 @@ from simple_erp.domain.einvoice import (
     einvoice_from_view,
     missing_at_finalisation,
 )
-from simple_erp.domain.einvoice_cii import NS, cii_xml
-from simple_erp.domain.einvoice_mentions import (
+from simple_erp.domain.einvoice.cii import NS, cii_xml
+from simple_erp.domain.einvoice.mentions import (
     business_process,
     category_label,
     derive_category,

@@ -17,7 +17,7 @@ from simple_erp.models.received_invoice import ReceivedInvoice
 from simple_erp.services import companies, documents, einvoice
 from tests.einvoice_check import failed_assertions
 from tests.einvoice_samples import SUPPLIER_CII, SUPPLIER_UBL, facturx_pdf, plain_pdf
-from tests.services.test_einvoice_service import TODAY, generate, make_invoice
+from tests.services.einvoice.test_document_xml import TODAY, generate, make_invoice
 
 
 def _company(session_factory, name: str = "Atelier Martin") -> int:

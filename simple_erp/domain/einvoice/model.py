@@ -1,6 +1,6 @@
 """Electronic invoicing (Factur-X EN 16931): what a finalised facture or avoir says, in the
 terms of the standard (business terms BT-… / groups BG-…), built from the document's
-frozen data. ``domain.einvoice_cii`` writes it as CII XML; ``providers.pdf`` embeds it.
+frozen data. ``domain.einvoice.cii`` writes it as CII XML; ``providers.pdf`` embeds it.
 
 Pure Python: no database, no XML. Amounts are positive on an avoir (type code 381 says
 it is a credit note), as EN 16931 wants.
@@ -21,7 +21,7 @@ from simple_erp.domain.documents import (
     RECOVERY_INDEMNITY_TEXT,
     late_penalty_text,
 )
-from simple_erp.domain.einvoice_mentions import business_process as category_process
+from simple_erp.domain.einvoice.mentions import business_process as category_process
 from simple_erp.domain.errors import DomainError
 from simple_erp.domain.money import round_cents
 from simple_erp.domain.totals import Line, compute_totals, line_total_ht

@@ -15,12 +15,12 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader
 
-from simple_erp.domain.einvoice_cii import NS
+from simple_erp.domain.einvoice.cii import NS
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.providers.pdf import render_document_pdf
 from simple_erp.services import catalog, companies, contacts, documents, payments
 from tests.einvoice_check import failed_assertions
-from tests.services.test_einvoice_service import BUYER, COMPANY, TODAY
+from tests.services.einvoice.test_document_xml import BUYER, COMPANY, TODAY
 
 DEBITS = "Option pour le paiement de la taxe d'après les débits"
 

@@ -17,7 +17,7 @@ from lxml import etree
 from pypdf import PdfReader
 
 from simple_erp.domain.contact_rules import ContactInput
-from simple_erp.domain.einvoice_cii import NS
+from simple_erp.domain.einvoice.cii import NS
 from simple_erp.providers.pdf import render_document_pdf
 from simple_erp.services import companies, contacts, documents, einvoice, payments
 from tests.einvoice_check import failed_assertions
