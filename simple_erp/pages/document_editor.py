@@ -17,7 +17,12 @@ from simple_erp.domain.documents import (
     STATUS_LABELS,
     DocumentKind,
 )
-from simple_erp.domain.einvoice.mentions import OPERATION_CATEGORIES, VAT_ON_DEBITS_TEXT, category_label
+from simple_erp.domain.einvoice.mentions import (
+    OPERATION_CATEGORIES,
+    VAT_ON_DEBITS_TEXT,
+    category_label,
+    vat_on_debits_applies,
+)
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.domain.money import format_date_fr, format_decimal_fr, format_eur
 from simple_erp.pages.email_form import EmailFormMixin, email_dialog, emails_block
@@ -111,7 +116,8 @@ class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
         self.category_choices = [["", f"Automatique ({derived})" if derived and not doc.operation_category
                                   else "Automatique (selon les produits et la société)"],
                                  *([k, v] for k, v in OPERATION_CATEGORIES.items())]
-        self.vat_on_debits_text = VAT_ON_DEBITS_TEXT if view.vat_on_debits and not view.vat_exempt else ""
+        self.vat_on_debits_text = VAT_ON_DEBITS_TEXT if vat_on_debits_applies(
+            view.vat_on_debits, view.operation_category, view.vat_exempt) else ""
         if not self.editable:
             self.finalize_error = ""
         self.total_ht, self.total_vat, self.total_ttc = (format_eur(totals.total_ht), format_eur(totals.total_vat),

@@ -33,7 +33,7 @@ from simple_erp.domain.documents import (
     avoir_reference_text,
     late_penalty_text,
 )
-from simple_erp.domain.einvoice.mentions import VAT_ON_DEBITS_TEXT, category_label
+from simple_erp.domain.einvoice.mentions import VAT_ON_DEBITS_TEXT, category_label, vat_on_debits_applies
 from simple_erp.domain.money import decimal_places, format_date_fr, format_decimal_fr, format_eur
 from simple_erp.providers.pdfa import to_pdfa3
 
@@ -269,7 +269,8 @@ def render_document_html(view: DocumentView, for_pdf: bool = False) -> str:
         mentions=_paras([f"<strong>{_e(FRANCHISE_TEXT)}</strong>" if view.vat_exempt else "",
                          *(_e(m) for m in view.vat_exemption_mentions),
                          _labelled("Catégorie de l'opération : ", category_label(view.operation_category)),
-                         _e(VAT_ON_DEBITS_TEXT) if view.vat_on_debits and not view.vat_exempt else ""]),
+                         _e(VAT_ON_DEBITS_TEXT) if vat_on_debits_applies(
+                             view.vat_on_debits, view.operation_category, view.vat_exempt) else ""]),
         totals=_totals(view),
         payment=_payment(view),
         notes=_section("Notes", f"<p>{_multiline(view.notes)}</p>") if view.notes.strip() else "",

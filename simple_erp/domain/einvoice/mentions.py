@@ -43,6 +43,14 @@ def document_category(chosen: str, line_kinds: Iterable[str], default: str) -> s
     return chosen if chosen in OPERATION_CATEGORIES else derive_category(line_kinds, default)
 
 
+def vat_on_debits_applies(opted: bool, category: str, vat_exempt: bool) -> bool:
+    """Whether the document carries the option for VAT on debits (the PDF's mention, BT-8 =
+    5 in CII): the company opted, the document charges VAT, and it is not a delivery of
+    goods only (the option concerns services; VAT on goods is due at delivery). An unknown
+    category counts as mixte."""
+    return opted and not vat_exempt and category != GOODS
+
+
 def business_process(category: str) -> str:
     """The BT-23 code of a category; M1 (mixte) when it is unknown."""
     return _BUSINESS_PROCESS.get(category, "M1")

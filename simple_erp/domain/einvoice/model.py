@@ -22,6 +22,7 @@ from simple_erp.domain.documents import (
     late_penalty_text,
 )
 from simple_erp.domain.einvoice.mentions import business_process as category_process
+from simple_erp.domain.einvoice.mentions import vat_on_debits_applies
 from simple_erp.domain.errors import DomainError
 from simple_erp.domain.money import round_cents
 from simple_erp.domain.totals import Line, compute_totals, line_total_ht
@@ -29,7 +30,9 @@ from simple_erp.domain.totals import Line, compute_totals, line_total_ht
 INVOICE, CREDIT_NOTE = "380", "381"  # UNTDID 1001
 CREDIT_TRANSFER, DIRECT_DEBIT = "58", "59"  # UNTDID 4461: SEPA credit transfer / direct debit
 CARD = "54"  # UNTDID 4461: credit card (a Mollie card payment request)
-TAX_ON_INVOICE_DATE = "5"  # BT-8 (UNTDID 2475): VAT due at the invoice date = option for debits
+# BT-8 (UNTDID 2475): VAT due at the invoice date. The French rules (CIUS-FR) say the option
+# for VAT on debits is BT-8 = 5 in CII (3 in UBL), mandatory on service invoices then.
+TAX_ON_INVOICE_DATE = "5"
 STANDARD, EXEMPT, INTRA_EU, EXPORT, REVERSE_CHARGE = "S", "E", "K", "G", "AE"  # UNTDID 5305
 FRANCHISE_REASON_CODE = "VATEX-FR-FRANCHISE"
 DEFAULT_UNIT = "C62"  # "one": a unit without a better UN/ECE rec. 20 code
@@ -425,7 +428,7 @@ def einvoice_from_view(
     """The EN 16931 content of a finalised facture or avoir (the first buyer is the buyer).
     ``seller_iban`` is the compact IBAN (the view's is formatted for print). BT-23 comes
     from the view's operation category (M1 for documents frozen without one); the option
-    for VAT on debits is BT-8 = 5; ``delivery_address`` (frozen when it differs from the
+    for VAT on debits is BT-8 = 5 (not on a delivery of goods only); ``delivery_address`` (frozen when it differs from the
     billing address) is the deliver-to address BG-15. Payment means: one code per invoice
     (CII-SR-467): SEPA direct debit (59) when one is requested, else card (54) when a
     Mollie card request exists (``card_payment``), else credit transfer (58)."""
@@ -473,7 +476,8 @@ def einvoice_from_view(
         ship_to_country=buyer_address.country if intra_eu and delivery_address is None else "",
         ship_to=delivery_address,
         ship_to_name=buyer_view.name if delivery_address is not None else "",
-        tax_due_date_code=TAX_ON_INVOICE_DATE if view.vat_on_debits and not view.vat_exempt else "",
+        tax_due_date_code=(TAX_ON_INVOICE_DATE if vat_on_debits_applies(
+            view.vat_on_debits, view.operation_category, view.vat_exempt) else ""),
         due_date=None if is_credit else view.due_date,
         payment_terms=view.payment_terms_label,
         payment_reference=view.number if not is_credit else "",

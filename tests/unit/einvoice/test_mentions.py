@@ -24,6 +24,7 @@ from simple_erp.domain.einvoice.mentions import (
     category_label,
     derive_category,
     document_category,
+    vat_on_debits_applies,
 )
 from simple_erp.domain.errors import DomainError
 from tests.einvoice_check import failed_assertions
@@ -122,10 +123,11 @@ def mentions_invoice(**extra):
 
 
 def test_goods_with_debit_option_and_delivery_address_is_valid():
+    """The option for VAT on debits concerns services: a delivery of goods only has no BT-8."""
     xml = cii_xml(mentions_invoice())
     assert failed_assertions(xml) == []
     assert xpath(xml, "//ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID") == ["B1"]
-    assert set(xpath(xml, "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:DueDateTypeCode")) == {"5"}
+    assert xpath(xml, "//ram:DueDateTypeCode") == []
     ship = "//ram:ApplicableHeaderTradeDelivery/ram:ShipToTradeParty"
     assert xpath(xml, f"{ship}/ram:Name") == ["Garçon & Fils"]
     assert xpath(xml, f"{ship}/ram:PostalTradeAddress/ram:LineOne") == ["Entrepôt 4, ZI des Sables"]
@@ -149,6 +151,8 @@ def test_avoir_with_the_new_mentions_is_valid():
     xml = cii_xml(einvoice_from_view(view, seller_iban=IBAN, delivery_address=WAREHOUSE))
     assert failed_assertions(xml) == []
     assert xpath(xml, "//ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID") == ["S1"]
+    # services with the option: BT-8 = 5 (CII) on every VAT breakdown
+    assert set(xpath(xml, "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:DueDateTypeCode")) == {"5"}
 
 
 def test_card_payment_means_beside_transfer_and_direct_debit():
@@ -175,3 +179,10 @@ def test_documents_frozen_before_the_mentions_keep_mixte_and_no_debit_option():
 def test_a_wrong_business_process_fails_br_fr_08():
     xml = cii_xml(mentions_invoice()).replace(b"<ram:ID>B1</ram:ID>", b"<ram:ID>X1</ram:ID>")
     assert any("BR-FR-08" in m for m in failed_assertions(xml))
+
+
+@pytest.mark.parametrize("opted,category,exempt,applies", [
+    (True, "services", False, True), (True, "mixte", False, True), (True, "", False, True),
+    (True, "biens", False, False), (True, "services", True, False), (False, "services", False, False)])
+def test_the_debit_option_applies_to_services_that_charge_vat(opted, category, exempt, applies):
+    assert vat_on_debits_applies(opted, category, exempt) is applies
