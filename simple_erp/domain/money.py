@@ -159,6 +159,11 @@ def mollie_amount(d: Decimal) -> str:
     return f"{q if q else abs(q):f}"
 
 
+def format_size_fr(n: int) -> str:
+    """A file size as a French user reads it: « 12 Ko », « 1,4 Mo »."""
+    return f"{n / 1024:.0f} Ko".replace(".", ",") if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} Mo".replace(".", ",")
+
+
 def format_date_fr(d: date) -> str:
     """date(2026, 11, 28) -> "28/11/2026"."""
     return f"{d.day:02d}/{d.month:02d}/{d.year:04d}"

@@ -13,6 +13,7 @@ from simple_erp.components.layout import staff_page
 from simple_erp.db import session_scope
 from simple_erp.domain.contact_rules import bic_from_iban, format_iban
 from simple_erp.domain.errors import DomainError, ValidationErrors
+from simple_erp.domain.money import format_size_fr
 from simple_erp.domain.sepa import MANDATE_TYPES, mandate_type_label
 from simple_erp.services import clock, companies, contacts, emails, sepa_mandates, signed_urls
 from simple_erp.pages.reminder_block import contact_exclusion_switch
@@ -21,8 +22,6 @@ from simple_erp.state.auth import SESSION_EXPIRED, AuthState
 _SELECT = "rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface"
 
 
-def _size(n: int) -> str:
-    return f"{n / 1024:.0f} Ko".replace(".", ",") if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} Mo".replace(".", ",")
 
 
 def _generate_mandate(contact_id: int, company_id: int | None) -> str:
@@ -84,7 +83,7 @@ class ContactState(AuthState):
             self.mandate_company_id = self.mandate_companies[0][0] if self.mandate_companies else ""
         api = get_config().api_url.rstrip("/")
         self.files = [
-            {"id": str(f.id), "name": f.filename, "size": _size(f.size),
+            {"id": str(f.id), "name": f.filename, "size": format_size_fr(f.size),
              "date": f.created_at.astimezone(clock.PARIS).strftime("%d/%m/%Y %H:%M"),
              "url": f"{api}/api/contact-files/{f.id}?t={signed_urls.sign('contact-file', f.id)}"}
             for f in sepa_mandates.list_files(session, self.current_id)

@@ -9,37 +9,18 @@ from reflex.config import get_config
 from reflex.event import EventSpec
 
 from simple_erp.db import session_scope
-from simple_erp.domain.documents import (
-    ALLOWED_CONVERSIONS,
-    KIND_LABELS,
-    PAYMENT_TERMS_LABELS,
-    CREDIT_OVER_REMAINING_CONFIRMATION,
-    STATUS_LABELS,
-    DocumentKind,
-)
-from simple_erp.domain.einvoice.mentions import (
-    OPERATION_CATEGORIES,
-    VAT_ON_DEBITS_TEXT,
-    category_label,
-    vat_on_debits_applies,
-)
+from simple_erp.domain.documents import CREDIT_OVER_REMAINING_CONFIRMATION, PAYMENT_TERMS_LABELS
 from simple_erp.domain.errors import DomainError, ValidationErrors
-from simple_erp.domain.money import format_date_fr, format_decimal_fr, format_eur
+from simple_erp.domain.money import format_eur
 from simple_erp.pages.email_form import EmailFormMixin, email_dialog, emails_block
 from simple_erp.pages.payment_block import PaymentBlockMixin, payment_block
 from simple_erp.pages.prenotice_block import prenotice_block
 from simple_erp.pages.reminder_block import reminder_block
-from simple_erp.services import catalog, clock, companies, contacts, credit_notes, documents, einvoice, signed_urls
+from simple_erp.services import catalog, clock, contacts, document_editor, documents
 from simple_erp.state import live
 from simple_erp.state.auth import SESSION_EXPIRED, AuthState
 
 LINE_FIELDS = ("description", "quantity", "unit", "unit_price", "discount_percent", "vat_rate")
-CONVERT_LABELS = {"bon_de_commande": "Transformer en bon de commande", "facture": "Transformer en facture",
-                  "bon_de_livraison": "Transformer en bon de livraison"}
-
-
-def _size(n: int) -> str:
-    return f"{n / 1024:.0f} Ko".replace(".", ",") if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} Mo".replace(".", ",")
 
 
 def _generate_pdf(doc_id: int):
@@ -88,61 +69,13 @@ class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
     finalize_error: str = ""  # what finalisation lacks, shown under « Finaliser »
 
     def _reload(self, session) -> None:
-        doc = documents.get_document(session, self.doc_id)
-        kind = DocumentKind(doc.kind)
-        self.kind = doc.kind
-        self.editable = doc.status == "brouillon"
-        self.title = f"{KIND_LABELS[kind]} {doc.number}" if doc.number else f"{KIND_LABELS[kind]} (brouillon)"
-        self.status_label = STATUS_LABELS[doc.status] if doc.status in STATUS_LABELS else doc.status
-        self.header = documents.header_form(doc)  # with the category and the delivery address
-        self.due_date_label = format_date_fr(doc.due_date) if doc.due_date else ""
-        self.company_choices = [[str(c.id), c.name] for c in companies.list_companies(session)]
-        self.vat_choices = [format_decimal_fr(v.rate, None) for v in catalog.list_vat_rates(session, active_only=True)]
-        self.linked = [{"id": str(c.id), "name": c.display_name} for c in documents.document_contacts(session, doc.id)]
-        self.lines = [
-            {"id": str(l.id), "description": l.description, "quantity": format_decimal_fr(l.quantity, None),
-             "unit": l.unit, "unit_price": format_decimal_fr(l.unit_price, None),
-             "discount_percent": format_decimal_fr(l.discount_percent, None),
-             "vat_rate": format_decimal_fr(l.vat_rate, None), "total_ht": ""}
-            for l in documents.document_lines(session, doc.id)
-        ]
-        view = documents.document_view(session, doc.id)
-        for row, line in zip(self.lines, view.lines):
-            row["total_ht"] = format_eur(line.total_ht)
-        totals = view.totals
-        self.vat_exempt = view.vat_exempt
-        derived = category_label(view.operation_category)
-        self.category_shown = derived
-        self.category_choices = [["", f"Automatique ({derived})" if derived and not doc.operation_category
-                                  else "Automatique (selon les produits et la société)"],
-                                 *([k, v] for k, v in OPERATION_CATEGORIES.items())]
-        self.vat_on_debits_text = VAT_ON_DEBITS_TEXT if vat_on_debits_applies(
-            view.vat_on_debits, view.operation_category, view.vat_exempt) else ""
+        view = document_editor.editor_view(session, self.doc_id, get_config().api_url)
+        for name in document_editor.field_names():
+            setattr(self, name, getattr(view, name))
         if not self.editable:
             self.finalize_error = ""
-        self.total_ht, self.total_vat, self.total_ttc = (format_eur(totals.total_ht), format_eur(totals.total_vat),
-                                                         format_eur(totals.total_ttc))
-        self.vat_rows = [{"label": f"TVA {format_decimal_fr(b.rate, None)} % sur {format_eur(b.base_ht)}",
-                          "vat": format_eur(b.vat)} for b in totals.vat_buckets]
-        api = get_config().api_url.rstrip("/")
-        self.files = [
-            {"id": str(f.id), "name": f.filename, "date": f.created_at.astimezone(clock.PARIS).strftime("%d/%m/%Y %H:%M"),
-             "size": _size(f.size), "url": f"{api}/api/files/{f.id}?t={signed_urls.sign('file', f.id)}"}
-            for f in documents.list_files(session, doc.id)
-        ]
-        self.xml_file = ({"name": einvoice.xml_filename(doc), "url": f"{api}/api/documents/{doc.id}/factur-x.xml"
-                          f"?t={signed_urls.sign('facturx-xml', doc.id)}"} if einvoice.xml_available(doc, view) else {})
-        final = not self.editable
-        self.conversions = [[t.value, CONVERT_LABELS[t.value]] for t in ALLOWED_CONVERSIONS.get(kind, ())
-                            if t.value in CONVERT_LABELS]
-        self.can_credit = final and kind == DocumentKind.FACTURE
-        self.over_credit_warning = credit_notes.over_credit_warning(session, doc, totals.total_ttc)
         if not self.over_credit_warning:
             self.confirm_over_credit = False
-        self.source_label = ""
-        if doc.source_id:
-            source = documents.get_document(session, doc.source_id)
-            self.source_label = f"Issu de : {KIND_LABELS[DocumentKind(source.kind)]} {source.number or '(brouillon)'}"
         self._reload_payments(session)
         self._reload_emails(session)
 
