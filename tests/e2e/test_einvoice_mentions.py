@@ -1,8 +1,9 @@
 """The 2026 reform's mentions as the user sees them: an invoice for a French business customer
 without a SIREN cannot be finalised (« Finaliser » → « OK » shows what is missing, in French,
 and the invoice stays a draft); once the customer's SIREN is entered it is finalised, and its
-PDF says the category of the operation (derived from the catalogue: a « bien »), the delivery
-address typed in the editor and the company's option for paying VAT on debits."""
+PDF says the category of the operation (derived from the catalogue: a « bien » and a
+« service », so « Mixte »), the delivery address typed in the editor and the company's option
+for paying VAT on debits (which concerns services)."""
 
 from __future__ import annotations
 
@@ -26,8 +27,8 @@ def _norm(text: str) -> str:
 
 def _draft(suffix: str) -> tuple[int, int]:
     """(invoice draft id, contact id): a company that opted for VAT on debits (default
-    category: services), a business customer without SIREN, one line of a product that is a
-    « bien »."""
+    category: services), a business customer without SIREN, a line of a product that is a
+    « bien » and one of a product that is a « service »."""
     from simple_erp.domain.contact_rules import ContactInput
     from simple_erp.services import catalog, clock, companies, contacts, documents
 
@@ -41,12 +42,16 @@ def _draft(suffix: str) -> tuple[int, int]:
         product = catalog.save_product(session, None, {"reference": f"CHAISE-{suffix}", "name": "Chaise en chêne",
                                                        "unit_price": "150", "vat_rate": "20", "kind": "bien",
                                                        "active": "1"})
+        service = catalog.save_product(session, None, {"reference": f"MONTAGE-{suffix}", "name": "Montage",
+                                                       "unit_price": "60", "vat_rate": "20", "kind": "service",
+                                                       "active": "1"})
         contact = contacts.create_contact(session, ContactInput(
             kind="entreprise", company_name=f"Meubles {suffix}", address_line1="1 place Bellecour",
             postal_code="69002", city="Lyon"), today)
         doc = documents.create_document(session, "facture", today, company_id=company.id)
         documents.link_contact(session, doc.id, contact.id)
         documents.add_line(session, doc.id, product.id)
+        documents.add_line(session, doc.id, service.id)
         return doc.id, contact.id
 
 
@@ -67,7 +72,7 @@ def test_business_customer_needs_its_siren_then_the_pdf_shows_the_mentions(signe
     doc_id, contact_id = _draft(suffix)
     page.goto(f"/erp/document/{doc_id}")
     expect(page.locator("#document-status")).to_have_text("Brouillon")
-    expect(page.locator("#doc-category-shown")).to_have_text("Livraison de biens")
+    expect(page.locator("#doc-category-shown")).to_have_text("Mixte")
     expect(page.locator("#doc-vat-on-debits")).to_have_text("Option pour le paiement de la taxe d'après les débits")
     for label, value in (("Adresse de livraison", "Entrepôt Nord, quai 4"), ("Code postal (livraison)", "59000"),
                          ("Ville (livraison)", "Lille")):
@@ -96,7 +101,7 @@ def test_business_customer_needs_its_siren_then_the_pdf_shows_the_mentions(signe
     response = httpx.get(page.locator(".file-link").first.get_attribute("href"), timeout=30)
     assert response.status_code == 200
     text = _norm("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages))
-    for expected in ("Catégorie de l'opération : Livraison de biens", "ADRESSE DE LIVRAISON",
+    for expected in ("Catégorie de l'opération : Mixte", "ADRESSE DE LIVRAISON",
                      "Entrepôt Nord, quai 4", "59000 Lille", "Option pour le paiement de la taxe d'après les débits",
                      "552100554" if "552100554" in text else "552 100 554"):
         assert expected in text, expected
