@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import date
 from decimal import Decimal
@@ -74,7 +75,7 @@ class CollectionsState(PaginationMixin, AuthState):
         return "payments"
 
     async def _refresh_from_feed(self) -> None:
-        self._fetch()
+        await asyncio.to_thread(self._fetch)  # the queries off the event loop (the state stays locked)
 
     @rx.event
     def set_filter(self, key: str, value: str):

@@ -116,7 +116,11 @@ class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
         return f"document:{self.doc_id}" if self.doc_id else ""
 
     async def _refresh_from_feed(self) -> None:
-        """Another tab, user or a webhook changed this document: show it."""
+        """Another tab, user or a webhook changed this document: show it (the queries off the
+        event loop; the state stays locked meanwhile)."""
+        await asyncio.to_thread(self._refresh_now)
+
+    def _refresh_now(self) -> None:
         if not self.doc_id or self._current_user() is None:
             return
         with session_scope() as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import date
 
@@ -92,7 +93,7 @@ class DocumentListState(PaginationMixin, AuthState):
         return "documents"
 
     async def _refresh_from_feed(self) -> None:
-        self._fetch()
+        await asyncio.to_thread(self._fetch)  # the queries off the event loop (the state stays locked)
 
     @rx.event
     def set_kind(self, kind: str):

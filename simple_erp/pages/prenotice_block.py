@@ -62,7 +62,7 @@ class PrenoticeState(AuthState):
         return f"document:{self.prenotice_doc_id}" if self.prenotice_doc_id else ""
 
     async def _refresh_from_feed(self) -> None:
-        self._fetch()
+        await asyncio.to_thread(self._fetch)  # the queries off the event loop (the state stays locked)
 
     @rx.event
     def set_prenotice_amount(self, value: str):

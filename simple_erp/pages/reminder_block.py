@@ -12,7 +12,7 @@ import reflex as rx
 from simple_erp.db import session_scope
 from simple_erp.domain.documents import DocumentKind, DocumentStatus
 from simple_erp.domain.errors import DomainError
-from simple_erp.services import documents, reminders
+from simple_erp.services import documents, emails, reminders
 from simple_erp.state import live
 from simple_erp.state.auth import SESSION_EXPIRED, AuthState
 from simple_erp.state.urls import app_urls
@@ -54,7 +54,7 @@ class ReminderBlockState(AuthState):
         return f"document:{self.reminder_doc_id}" if self.reminder_doc_id else ""
 
     async def _refresh_from_feed(self) -> None:
-        self._fetch()
+        await asyncio.to_thread(self._fetch)  # the queries off the event loop (the state stays locked)
 
     @rx.event(background=True)
     async def remind_now(self):
@@ -76,7 +76,7 @@ class ReminderBlockState(AuthState):
         async with self:
             self.reminder_busy = False
             self._fetch()
-        if status == "envoye":
+        if status == emails.SENT:
             yield rx.toast.success(f"Relance envoyée ({queued.label}).")
         else:
             yield rx.toast.error("Relance enregistrée mais non envoyée : voir son statut dans l'historique.")
