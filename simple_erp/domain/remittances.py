@@ -10,6 +10,8 @@ pre-notification: the rules, without a database.
   signature.
 * Pre-notification: the customer is told the amount and the date at least N days ahead
   (14 by default; the company may set fewer if its mandates say so).
+* The collection date is a TARGET2 business day (SEPA's interbank calendar): not a
+  Saturday or Sunday, 1 January, Good Friday, Easter Monday, 1 May, 25 or 26 December.
 * Money is ``Decimal``, to the cent; messages are French.
 """
 
@@ -176,18 +178,68 @@ def check_prenotification_days(value) -> int:
     return days
 
 
+_WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+
+def easter_sunday(year: int) -> date:
+    """Western Easter (the anonymous Gregorian algorithm, Meeus/Jones/Butcher)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    el = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * el) // 451
+    month, day = divmod(h + el - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+def target_closing_days(year: int) -> frozenset[date]:
+    """The TARGET2 closing days of ``year`` besides weekends: no SEPA collection settles then."""
+    easter = easter_sunday(year)
+    return frozenset({date(year, 1, 1), easter - timedelta(days=2), easter + timedelta(days=1),
+                      date(year, 5, 1), date(year, 12, 25), date(year, 12, 26)})
+
+
+def is_bank_business_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in target_closing_days(day.year)
+
+
+def next_bank_business_day(day: date) -> date:
+    """``day`` itself when the banks collect on it, else the next day they do."""
+    while not is_bank_business_day(day):
+        day += timedelta(days=1)
+    return day
+
+
 def earliest_collection_date(notified_on: date, days: int) -> date:
     """The first day a debit may be collected when the customer is told on ``notified_on``."""
     return notified_on + timedelta(days=days)
 
 
+def first_collection_date(today: date, days: int) -> date:
+    """The first date a remittance created today may ask: the pre-notification delay,
+    then the next bank business day."""
+    return next_bank_business_day(earliest_collection_date(today, days))
+
+
 def check_collection_date(collection_date: date, today: date, days: int) -> date:
-    """Refuse a collection sooner than today + N (the pre-notification delay)."""
+    """Refuse a collection sooner than today + N (the pre-notification delay), or on a day
+    the banks do not collect (weekend, TARGET2 closing day)."""
     earliest = earliest_collection_date(today, days)
     if collection_date < earliest:
         raise DomainError(
             f"Date de prélèvement trop proche : le client doit être prévenu {days} jours avant. "
-            f"Choisissez le {format_date_fr(earliest)} ou plus tard.", field="collection_date")
+            f"Choisissez le {format_date_fr(next_bank_business_day(earliest))} ou plus tard.",
+            field="collection_date")
+    if not is_bank_business_day(collection_date):
+        following = next_bank_business_day(collection_date)
+        raise DomainError(
+            f"Le {_WEEKDAYS_FR[collection_date.weekday()]} {format_date_fr(collection_date)} n'est pas un jour ouvré "
+            f"interbancaire (week-end ou jour férié TARGET2) : les banques ne prélèvent pas ce jour-là. "
+            f"Choisissez le {_WEEKDAYS_FR[following.weekday()]} {format_date_fr(following)}.",
+            field="collection_date")
     return collection_date
 
 

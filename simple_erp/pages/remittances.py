@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import date, timedelta
+from datetime import date
 
 import reflex as rx
 
@@ -16,14 +16,17 @@ from simple_erp.components.forms import date_input
 from simple_erp.components.layout import empty_state, staff_page
 from simple_erp.db import session_scope
 from simple_erp.domain.errors import DomainError
-from simple_erp.domain.remittances import REJECT_REASONS
+from simple_erp.domain import remittances as remittance_rules
+from simple_erp.domain.remittances import REJECT_REASONS, LineStatus, RemittanceStatus
 from simple_erp.services import clock, companies, prenotification, remittances
 from simple_erp.state import live
 from simple_erp.state.auth import SESSION_EXPIRED, AuthState
 
 _SELECT = "rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface"
-STATUS_COLORS = {"creee": "amber", "envoyee": "blue", "terminee": "green", "annulee": "gray"}
-LINE_COLORS = {"en_cours": "amber", "recu": "green", "rejete": "red", "annule": "gray"}
+STATUS_COLORS = {RemittanceStatus.CREATED.value: "amber", RemittanceStatus.SENT.value: "blue",
+                 RemittanceStatus.DONE.value: "green", RemittanceStatus.CANCELED.value: "gray"}
+LINE_COLORS = {LineStatus.PENDING.value: "amber", LineStatus.PAID.value: "green", LineStatus.REJECTED.value: "red",
+               LineStatus.CANCELED.value: "gray"}
 REASONS = [[code, f"{code} — {label}"] for code, label in REJECT_REASONS.items()]
 
 
@@ -70,7 +73,7 @@ class RemittanceState(AuthState):
             company = next((c for c in rows if str(c.id) == self.company_id), None)
             days = prenotification.company_days(company) if company else 14
             self.delay_days = str(days)
-            earliest = today + timedelta(days=days)
+            earliest = remittance_rules.first_collection_date(today, days)
             if not _date(self.collection_date):  # the first possible date, until the user picks one
                 self.collection_date = earliest.isoformat()
             self.methods = [[str(m.id), m.label] for m in remittances.bank_debit_methods(session)]
@@ -106,7 +109,7 @@ class RemittanceState(AuthState):
         return remittances.TOPIC
 
     async def _refresh_from_feed(self) -> None:
-        self._fetch()
+        await asyncio.to_thread(self._fetch)  # the queries off the event loop (the state stays locked)
 
     # --- the form ------------------------------------------------------------------------------------
 
@@ -376,9 +379,9 @@ def _detail() -> rx.Component:
             width="100%", align="center", wrap="wrap",
         ),
         rx.flex(
-            rx.cond(status != "annulee", rx.button(rx.icon("download", size=14), "Télécharger le fichier (pain.008)",
+            rx.cond(status != RemittanceStatus.CANCELED.value, rx.button(rx.icon("download", size=14), "Télécharger le fichier (pain.008)",
                                                    variant="soft", on_click=S.download, id="download-remittance")),
-            rx.cond(status == "creee", rx.fragment(
+            rx.cond(status == RemittanceStatus.CREATED.value, rx.fragment(
                 rx.alert_dialog.root(
                     rx.alert_dialog.trigger(rx.button("Marquer comme transmise à la banque", id="mark-sent")),
                     rx.alert_dialog.content(
@@ -396,7 +399,7 @@ def _detail() -> rx.Component:
             )),
             spacing="2", wrap="wrap",
         ),
-        rx.cond(status == "envoyee", rx.flex(
+        rx.cond(status == RemittanceStatus.SENT.value, rx.flex(
             _labelled("Date de réception du paiement", "remit-received-on", date_input(
                 S.received_on, S.set_received_on, "remit-received-on", width="9em")),
             rx.button("Tout marquer payé", color_scheme="green", variant="soft", on_click=S.all_paid, id="all-paid"),

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from simple_erp.domain.remittances import first_collection_date
 from tests.browser_helpers import db_session, ensure_admin, toast
 from tests.e2e.conftest import SENDGRID
 from tests.legal_identity import SELLER
@@ -56,7 +57,7 @@ def _setup(suffix: str) -> dict:
             documents.finalize(session, doc.id, today)
             invoices.append((doc.id, documents.get_document(session, doc.id).number, contact.email))
     return {"company": f"Atelier {suffix}", "bank": f"Prélèvement SEPA — Banque {suffix}", "invoices": invoices,
-            "date": today + timedelta(days=14)}
+            "date": first_collection_date(today, 14), "too_soon": today + timedelta(days=13)}
 
 
 def test_remittance_of_two_invoices_paid_and_rejected(signed_in: Page, tmp_path):
@@ -80,7 +81,7 @@ def test_remittance_of_two_invoices_paid_and_rejected(signed_in: Page, tmp_path)
     page.get_by_role("checkbox", name=f"Prélever la facture {second}").click()
     # Too soon for the 14-day pre-notification: refused, nothing created.
     date_field = page.get_by_label("Date de prélèvement")
-    date_field.fill((world["date"] - timedelta(days=1)).strftime("%d/%m/%Y"))
+    date_field.fill(world["too_soon"].strftime("%d/%m/%Y"))
     date_field.press("Tab")
     page.get_by_role("button", name="Créer la remise").click()
     toast(page, f"Choisissez le {world['date'].strftime('%d/%m/%Y')} ou plus tard")

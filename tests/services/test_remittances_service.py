@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from simple_erp.domain.contact_rules import ContactInput
 from simple_erp.domain.errors import DomainError
+from simple_erp.domain.remittances import next_bank_business_day
 from simple_erp.models.company import Company
 from simple_erp.models.email import EmailMessage
 from simple_erp.models.payment import Payment
@@ -26,7 +27,7 @@ from tests.legal_identity import SELLER
 from tests.sendgrid_fixtures import inbox, sandbox  # noqa: F401 (fixtures)
 
 TODAY = clock.today()
-SOON = TODAY + timedelta(days=20)
+SOON = next_bank_business_day(TODAY + timedelta(days=20))
 KEY = "SG.test-key.secret-part-abcd"
 ICS = "FR72ZZZ123456"
 BANK_IBAN, BANK_BIC = "FR7630006000011234567890189", "AGRIFRPP"
@@ -132,7 +133,7 @@ def test_two_invoices_file_notices_sent_then_paid_and_rejected(session_factory, 
             remittances.record_line(session, lines[first].id, paid=False, code="AM04", today=TODAY)
 
     # The rejected invoice may go again: its mandate was never collected, still FRST.
-    again = create(session_factory, world, [second], SOON + timedelta(days=7))
+    again = create(session_factory, world, [second], next_bank_business_day(SOON + timedelta(days=7)))
     with session_factory() as session:
         assert [line.sequence_type for line in remittances.remittance_lines(session, again.remittance_id)] == ["FRST"]
 
@@ -145,7 +146,7 @@ def test_sequence_rcur_after_a_collection_and_record_all(session_factory, world)
         remittances.mark_sent(session, created.remittance_id, TODAY)
         assert remittances.record_all(session, created.remittance_id, paid=True, received_on=TODAY, today=TODAY) == 1
     second, third = (invoice(session_factory, world["company"], who, price) for price in ("20", "30.05"))
-    later = create(session_factory, world, [second, third], SOON + timedelta(days=30))
+    later = create(session_factory, world, [second, third], next_bank_business_day(SOON + timedelta(days=30)))
     with session_factory() as session:
         rows = remittances.remittance_lines(session, later.remittance_id)
         assert {row.sequence_type for row in rows} == {"RCUR"}
@@ -186,8 +187,8 @@ def test_an_invoice_is_never_in_two_live_remittances(session_factory, world):
             remittances.cancel_remittance(session, other.remittance_id)
 
 
-@pytest.mark.parametrize("case", ["incomplete", "no_ics", "bad_ics", "too_soon", "outside_sepa", "nothing_due",
-                                  "expired", "no_email"])
+@pytest.mark.parametrize("case", ["incomplete", "no_ics", "bad_ics", "too_soon", "sunday", "outside_sepa",
+                                  "nothing_due", "expired", "no_email"])
 def test_bad_input_saves_and_sends_nothing(session_factory, world, inbox, case):
     good = invoice(session_factory, world["company"], contact(session_factory, "Bon"), "40")
     when = SOON
@@ -201,6 +202,9 @@ def test_bad_input_saves_and_sends_nothing(session_factory, world, inbox, case):
         doc, expected = good, "ICS" if case == "no_ics" else "clé de contrôle est incorrecte"
     elif case == "too_soon":
         doc, when, expected = good, TODAY + timedelta(days=13), "prévenu 14 jours avant"
+    elif case == "sunday":
+        doc, when = good, SOON + timedelta(days=6 - SOON.weekday())
+        expected = f"Le dimanche {when.strftime('%d/%m/%Y')} n'est pas un jour ouvré interbancaire"
     elif case == "outside_sepa":
         doc = invoice(session_factory, world["company"],
                       contact(session_factory, "Istanbul", iban="TR330006100519786457841326", bic="AKBKTRIS"), "10")
@@ -240,7 +244,7 @@ def test_amount_must_be_positive_and_company_delay_is_checked(session_factory, w
             prenotification.save_prenotification_days(session, world["company"], "-1")
         prenotification.save_prenotification_days(session, world["company"], "5")
     doc = invoice(session_factory, world["company"], contact(session_factory, "Durand"), "10")
-    created = create(session_factory, world, [doc], TODAY + timedelta(days=5))  # the company agreed on 5 days
+    created = create(session_factory, world, [doc], next_bank_business_day(TODAY + timedelta(days=5)))  # 5 days agreed
     assert created.notice_failures == []
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -22,10 +22,15 @@ from simple_erp.domain.remittances import (
     check_prenotification_days,
     check_reject_code,
     check_sepa_iban,
+    easter_sunday,
+    first_collection_date,
+    is_bank_business_day,
     mandate_expired,
     mandate_expires_on,
+    next_bank_business_day,
     remittance_status_after,
     sequence_type,
+    target_closing_days,
     totals,
 )
 from simple_erp.services.remittances import pain008
@@ -71,7 +76,38 @@ def test_collection_date_respects_the_prenotification_delay():
         check_collection_date(date(2026, 12, 17), today, 14)
     assert "14 jours" in info.value.message and "18/12/2026" in info.value.message
     assert check_collection_date(date(2026, 12, 18), today, 14) == date(2026, 12, 18)
-    assert check_collection_date(date(2026, 12, 6), today, 2) == date(2026, 12, 6)
+    assert check_collection_date(date(2026, 12, 7), today, 2) == date(2026, 12, 7)
+
+
+def test_collection_date_is_a_bank_business_day():
+    today = date(2026, 12, 4)
+    with pytest.raises(DomainError) as info:
+        check_collection_date(date(2026, 12, 6), today, 2)  # a Sunday
+    assert info.value.message.startswith("Le dimanche 06/12/2026 n'est pas un jour ouvré interbancaire")
+    assert info.value.message.endswith("Choisissez le lundi 07/12/2026.")
+    with pytest.raises(DomainError, match="Choisissez le lundi 28/12/2026"):
+        check_collection_date(date(2026, 12, 25), today, 14)  # Christmas, then 26/12 and a weekend
+    # too soon, and the first day allowed falls on a Saturday: the Monday is proposed
+    with pytest.raises(DomainError, match="Choisissez le 07/12/2026 ou plus tard"):
+        check_collection_date(date(2026, 12, 4), today, 1)
+    assert first_collection_date(date(2026, 12, 11), 14) == date(2026, 12, 28)
+    assert first_collection_date(today, 14) == date(2026, 12, 18)
+
+
+@pytest.mark.parametrize("year,easter", [(2024, date(2024, 3, 31)), (2025, date(2025, 4, 20)),
+                                         (2026, date(2026, 4, 5)), (2027, date(2027, 3, 28)),
+                                         (2038, date(2038, 4, 25))])
+def test_target2_closing_days_follow_easter(year, easter):
+    assert easter_sunday(year) == easter
+    closing = target_closing_days(year)
+    assert easter - timedelta(days=2) in closing and easter + timedelta(days=1) in closing  # Good Friday, Easter Monday
+    assert {date(year, 1, 1), date(year, 5, 1), date(year, 12, 25), date(year, 12, 26)} <= closing
+    assert len(closing) == 6
+    assert not is_bank_business_day(easter + timedelta(days=1))
+    assert next_bank_business_day(easter - timedelta(days=2)) == easter + timedelta(days=2)  # Friday → Tuesday
+    # a French holiday that is not a TARGET2 one (14 July) is a collection day when a weekday
+    july_14 = date(year, 7, 14)
+    assert is_bank_business_day(july_14) == (july_14.weekday() < 5)
 
 
 def test_a_debit_needs_a_notice_sent_n_days_before():
