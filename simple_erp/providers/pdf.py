@@ -8,6 +8,12 @@ with the Factur-X XML embedded when the view carries one (finalised facture or a
 
 ReportLab's defaults (canvas base font, table cell font) are the embedded DejaVu Sans
 instead of Helvetica, which PDF/A forbids since it is not embedded.
+
+The footer's « Page x / y » costs one layout pass, not two: xhtml2pdf's ``<pdf:pagecount>``
+would lay the whole document out twice (a ReportLab multiBuild, a quarter to a third of the
+render time) to learn y. The footer is laid out with a one-digit placeholder for y instead,
+and ``_write_page_total`` replaces it on every page once the pages are counted, in the
+pikepdf pass of ``providers.pdfa`` (same glyphs, same embedded font, re-centred).
 """
 
 from __future__ import annotations
@@ -15,10 +21,12 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from decimal import Decimal
 from pathlib import Path
 from string import Template
 
+import pikepdf
 from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -83,6 +91,11 @@ _COLUMNS = (("Désignation", "", 39), ("Qté", "doc-num", 7), ("Unité", "", 8),
             ("PU HT", "doc-num", 12), ("Remise %", "doc-num", 11), ("TVA %", "doc-num", 9),
             ("Total HT", "doc-num", 14))
 _VAT_COLUMN = 5
+#: y of « Page x / y » until the pages are counted (see the module docstring): one digit,
+#: as wide as any digit in DejaVu Sans, so that a total under 10 keeps the line's layout.
+_TOTAL_PLACEHOLDER = "0"
+_PAGE_LINE = re.compile(rb"\(Page (\d+) / " + _TOTAL_PLACEHOLDER.encode() + rb"\) Tj")
+_DIGIT_WIDTH = pdfmetrics.stringWidth("0", BASE_FONT, 1000)  # thousandths of the font size
 
 
 # --- small formatters (all return HTML-safe text) -----------------------------------
@@ -275,7 +288,7 @@ def render_document_html(view: DocumentView, for_pdf: bool = False) -> str:
         payment=_payment(view),
         notes=_section("Notes", f"<p>{_multiline(view.notes)}</p>") if view.notes.strip() else "",
         footer=_footer(view.seller),
-        page_numbers="<br>Page <pdf:pagenumber> / <pdf:pagecount>" if for_pdf else "",
+        page_numbers=f"<br>Page <pdf:pagenumber> / {_TOTAL_PLACEHOLDER}" if for_pdf else "",
     )
     if not for_pdf:
         return body
@@ -303,6 +316,25 @@ def _html_to_pdf(source: str) -> bytes:
     return out.getvalue()
 
 
+def _write_page_total(document: pikepdf.Pdf) -> None:
+    """Every page's footer « Page x / 0 » becomes « Page x / y ». ReportLab writes the line as
+    one string of ASCII codes (``(Page 3 / 0) Tj``), the first text of the page since static
+    frames are painted before the flow; its digits are in the embedded subset (page y prints
+    them). A total of n digits is n - 1 digits wider than the placeholder: the line starts
+    half of that further left (a TJ offset), so it stays centred."""
+    total = len(document.pages)
+    shift = (len(str(total)) - len(_TOTAL_PLACEHOLDER)) * _DIGIT_WIDTH / 2
+    for number, page in enumerate(document.pages, start=1):
+        page.contents_coalesce()
+        data = page.obj.Contents.read_bytes()
+        found = _PAGE_LINE.search(data)
+        if found is None or int(found[1]) != number:
+            raise RuntimeError(f"« Page {number} / … » introuvable dans le pied de page.")
+        line = f"(Page {number} / {total})"
+        line = f"[{shift:.3f} {line}] TJ" if shift else f"{line} Tj"
+        page.obj.Contents.write(data[:found.start()] + line.encode("ascii") + data[found.end():])
+
+
 def pdf_title(view: DocumentView) -> str:
     draft = view.is_draft or not view.number
     return f"{view.kind_label} (brouillon)" if draft else f"{view.kind_label} {view.number}"
@@ -319,7 +351,7 @@ def render_document_pdf(view: DocumentView) -> bytes:
             raw, title=title, author=view.seller.name,
             subject=f"{title} — {view.seller.name}" + (f" pour {buyer}" if buyer else ""),
             keywords="Factur-X, EN 16931, facture électronique" if view.einvoice_xml else "",
-            facturx_xml=view.einvoice_xml or None,
+            facturx_xml=view.einvoice_xml or None, edit_pages=_write_page_total,
         )
     except Exception as exc:  # factur-x raises a bare Exception on an XML outside its XSD
         raise RuntimeError(f"Échec de la génération du PDF/A (Factur-X) : {exc}") from exc

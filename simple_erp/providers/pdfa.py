@@ -1,8 +1,11 @@
 """PDF/A-3 and Factur-X: the step after xhtml2pdf in ``providers.pdf``.
 
-- ``facturx.generate_from_binary`` embeds the CII XML as ``factur-x.xml`` (AFRelationship
-  Data, in the catalog's /AF) and writes the XMP with the Factur-X extension schema;
-- pikepdf then adds the sRGB OutputIntent (the ICC profile pikepdf ships), declares PDF/A-3B
+- the CII XML is checked against the Factur-X XSD (``facturx.xml_check_xsd``), then embedded
+  as ``factur-x.xml`` (AFRelationship Data, in the catalog's /AF and /Names) as
+  ``facturx.generate_from_binary`` does it, with the XMP that library writes (the Factur-X
+  extension schema, ``facturx.generate_xmp_bytes``); but in the one pikepdf pass below, as
+  that function's pypdf parse, clone and write cost more than the rest of the step;
+- pikepdf adds the sRGB OutputIntent (the ICC profile pikepdf ships), declares PDF/A-3B
   when there is no XML, and writes the Info dictionary from the XMP (Producer, dates…), as
   PDF/A requires them to agree. (``pikepdf.pdfa.prepare`` would drop the Factur-X extension
   schema from the XMP, so it is not used.)
@@ -15,8 +18,10 @@ with pikepdf's PDF/A validator.
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import logging
+from collections.abc import Callable
 from datetime import datetime, timezone
 from importlib import resources
 
@@ -30,22 +35,25 @@ logging.getLogger("factur-x").setLevel(logging.WARNING)  # it logs every step at
 
 
 def to_pdfa3(pdf: bytes, *, title: str, author: str, subject: str, keywords: str = "",
-             facturx_xml: bytes | None = None) -> bytes:
+             facturx_xml: bytes | None = None,
+             edit_pages: Callable[[pikepdf.Pdf], None] | None = None) -> bytes:
     """``pdf`` as PDF/A-3B; with ``facturx_xml``, a Factur-X EN 16931 PDF embedding it.
+    ``edit_pages`` gets the open document before it is saved, in the one pikepdf pass
+    (``providers.pdf`` writes the page total in the footers there).
     Raises when the XML does not pass the Factur-X XSD."""
     if facturx_xml is not None:
-        pdf = facturx.generate_from_binary(
-            pdf, facturx_xml, flavor="factur-x", level="en16931", check_xsd=True,
-            pdf_metadata={"author": author, "title": title, "subject": subject, "keywords": keywords},
-            lang="fr-FR", xmp_compression=False,
-        )
-    now = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        facturx.xml_check_xsd(facturx_xml, flavor="factur-x", level="en16931")
+    moment = datetime.now(timezone.utc).replace(microsecond=0)
+    now = moment.isoformat()
     with pikepdf.open(io.BytesIO(pdf)) as document:
         root = document.Root
         root.Lang = pikepdf.String("fr-FR")
-        if root.get("/PageMode") == pikepdf.Name.UseAttachments:
-            del root["/PageMode"]  # valid since PDF 1.6, but outside what validators vouch for
+        if facturx_xml is not None:
+            _embed_facturx(document, facturx_xml, moment, {
+                "author": author, "title": title, "subject": subject, "keywords": keywords})
         _drop_page_transitions(document)
+        if edit_pages is not None:
+            edit_pages(document)
         _add_srgb_output_intent(document)
         with document.open_metadata(set_pikepdf_as_editor=False, update_docinfo=True) as meta:
             if facturx_xml is None:
@@ -58,6 +66,27 @@ def to_pdfa3(pdf: bytes, *, title: str, author: str, subject: str, keywords: str
         out = io.BytesIO()
         document.save(out)
     return out.getvalue()
+
+
+def _embed_facturx(document: pikepdf.Pdf, xml: bytes, moment: datetime, info: dict[str, str]) -> None:
+    """``factur-x.xml`` as the Factur-X rules (and ``facturx``) attach it, and its XMP."""
+    name = pikepdf.String("factur-x.xml")
+    data = pikepdf.Stream(document, xml)
+    data.Type, data.Subtype = pikepdf.Name.EmbeddedFile, pikepdf.Name("/text/xml")
+    data.Params = pikepdf.Dictionary(CheckSum=pikepdf.String(hashlib.md5(xml).digest()),
+                                     ModDate=pikepdf.String(moment.strftime("D:%Y%m%d%H%M%S+00'00'")),
+                                     Size=len(xml))
+    spec = document.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.Filespec, F=name, UF=name, Desc=pikepdf.String("Factur-X XML file"),
+        AFRelationship=pikepdf.Name.Data, EF=pikepdf.Dictionary(F=data, UF=data)))
+    root = document.Root
+    if "/Names" not in root:
+        root.Names = pikepdf.Dictionary()
+    root.Names.EmbeddedFiles = pikepdf.Dictionary(Names=pikepdf.Array([name, spec]))
+    root.AF = document.make_indirect(pikepdf.Array([spec]))
+    xmp = pikepdf.Stream(document, facturx.generate_xmp_bytes("factur-x", "en16931", None, info))
+    xmp.Type, xmp.Subtype = pikepdf.Name.Metadata, pikepdf.Name.XML
+    root.Metadata = xmp
 
 
 def _add_srgb_output_intent(document: pikepdf.Pdf) -> None:

@@ -8,15 +8,18 @@ expected strings.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import socket
 from datetime import date
 from decimal import Decimal as D
 
+import pikepdf
 import pytest
 from PIL import Image
 from pypdf import PdfReader
+from reportlab.pdfbase import pdfmetrics
 
 from simple_erp.domain.document_view import DocumentView, LineView, PartyView
 from simple_erp.domain.documents import (
@@ -25,11 +28,14 @@ from simple_erp.domain.documents import (
     avoir_reference_text,
     late_penalty_text,
 )
+from simple_erp.domain.einvoice import einvoice_from_view
+from simple_erp.domain.einvoice.cii import cii_xml
 from simple_erp.domain.money import format_eur
 from simple_erp.domain.totals import Line, compute_totals, line_total_ht
 from simple_erp.providers import pdf as pdf_provider
 from simple_erp.providers.pdf import link_callback, render_document_html, render_document_pdf
 
+FOOTER_WIDTH = 18.2 / 2.54 * 72  # the footer frame, 18.2 cm
 EVIL = '<img src=x> <a href="http://evil">clic</a>'
 ACCENTS = "Crème brûlée à la façon de Noël"
 
@@ -278,7 +284,8 @@ def test_pdf_html_is_a_full_page_with_fonts_and_page_numbers():
     assert "@page" in out and "a4" in out
     assert "@font-face" in out
     assert pdf_provider.FONT_REGULAR.as_posix() in out
-    assert "<pdf:pagenumber>" in out and "<pdf:pagecount>" in out
+    # « Page x / y » in one layout pass: y is written in once the pages are counted
+    assert "Page <pdf:pagenumber> / 0</div>" in out and "pdf:pagecount" not in out
     assert "\u202f" not in out  # no-break spaces only: xhtml2pdf would wrap there
 
 
@@ -366,6 +373,37 @@ def test_200_lines_span_several_pages():
     # 200 × 20,50 = 4 100,00 HT, VAT 820,00
     assert "Total TTC 4 920,00 €" in got
     assert "Désignation" in norm(reader.pages[1].extract_text())  # header row repeated
+
+
+def page_footers(data: bytes) -> list[list[str]]:
+    return [re.findall(r"Page \d+ / \d+", norm(page.extract_text()))
+            for page in PdfReader(io.BytesIO(data)).pages]
+
+
+@pytest.mark.parametrize("xml", [False, True], ids=["pdfa", "facturx"])
+def test_every_page_says_page_x_of_the_total(xml):
+    spec = [(f"Article n°{i}", "1", "u", "10", "0", "20") for i in range(1, 56)]
+    view = make_view(spec=spec)
+    if xml:
+        xml = cii_xml(einvoice_from_view(view, seller_iban=view.bank_iban))
+        view = dataclasses.replace(view, einvoice_xml=xml)
+    data = render_document_pdf(view)
+    assert page_footers(data) == [["Page 1 / 3"], ["Page 2 / 3"], ["Page 3 / 3"]]
+
+
+def test_a_two_digit_total_stays_centred_under_the_footer():
+    spec = [(f"Article n°{i} — réf. é{i}", "2", "u", "10.25", "0", "20") for i in range(1, 361)]
+    data = render_document_pdf(make_view(spec=spec))
+    pages = len(PdfReader(io.BytesIO(data)).pages)
+    assert pages >= 10
+    assert page_footers(data) == [[f"Page {n} / {pages}"] for n in range(1, pages + 1)]
+    with pikepdf.open(io.BytesIO(data)) as document:
+        stream = document.pages[0].Contents.read_bytes().decode("latin-1")
+    # the line was centred for « Page 1 / 0 »: one digit more starts half a digit further left
+    line = re.search(r"([\d.]+) [\d.]+ Tm \[([\d.]+) \(Page 1 / ", stream)
+    x, offset = float(line[1]), float(line[2])
+    width = pdfmetrics.stringWidth(f"Page 1 / {pages}", pdf_provider.BASE_FONT, 7)
+    assert x - offset / 1000 * 7 == pytest.approx((FOOTER_WIDTH - width) / 2, abs=0.01)
 
 
 # --- resources and errors -------------------------------------------------------------
