@@ -31,7 +31,8 @@ run() {  # run NAME pytest-args...
   "$VENV/bin/python" -m pytest -p no:cacheprovider --junitxml="$results/$name.xml" "$@" || status=1
 }
 
-run unit-services-api tests/unit tests/services tests/api tests/providers
+# Two workers (pytest-xdist): each test has its own databases, files and ports.
+run unit-services-api -n 2 tests/unit tests/services tests/api tests/providers
 # `make run` exactly as the README says, in a fresh clone with only its own installs.
 run first-run tests/first_run
 run e2e-sqlite tests/e2e
