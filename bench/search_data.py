@@ -38,7 +38,7 @@ from simple_erp.models.document import Document, DocumentContact
 from simple_erp.models.email import EmailMessage
 from simple_erp.models.payment import Payment
 from simple_erp.models.types import ScaledDecimal
-from simple_erp.services import companies, payments
+from simple_erp.services import companies, payment_collections, payments
 from simple_erp.services.contacts import normalize
 
 LAST = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau",
@@ -110,7 +110,7 @@ def document_rows(i: int, n_contacts: int, company_id: int, methods: list[int]) 
         status = "recu" if k < 17 else "en_attente" if k < 19 else "annule"
         requested = datetime.combine(issue, datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=9)
         pays.append(dict(
-            id=i, document_id=i, method_id=methods[i % len(methods)], amount=ttc, status=status,
+            id=i, document_id=i, company_id=company_id, method_id=methods[i % len(methods)], amount=ttc, status=status,
             allow_overpay=False, requested_at=requested,
             received_on=issue + timedelta(days=_h("rd", i) % 45) if status == "recu" else None,
             amount_refunded=Decimal(0), amount_charged_back=Decimal(0), provider="manuel", checkout_url="", provider_error="",
@@ -151,12 +151,25 @@ TABLES = {"contact": Contact.__table__, "document": Document.__table__,
           "email_message": EmailMessage.__table__}
 
 
+# PostgreSQL, set-based: the document_search rows of documents lo..hi (search text: their
+# contacts' search_text joined by a newline, as the triggers of migration f15b3c7d0002 write it).
+FILL_DOCUMENT_SEARCH = """
+INSERT INTO document_search (document_id, company_id, kind, status, issue_date, total_ttc, search_text)
+SELECT d.id, d.company_id, d.kind, d.status, d.issue_date, d.total_ttc, coalesce(t.text, '')
+FROM document d LEFT JOIN (
+    SELECT dc.document_id, string_agg(c.search_text, E'\\n' ORDER BY dc.contact_id) AS text
+    FROM document_contact dc JOIN contact c ON c.id = dc.contact_id
+    WHERE dc.document_id BETWEEN :lo AND :hi GROUP BY dc.document_id) t ON t.document_id = d.id
+WHERE d.id BETWEEN :lo AND :hi
+"""
+
+
 def _pg_secondary_indexes(conn) -> list[tuple[str, str]]:
     """(name, CREATE statement) of the loaded tables' indexes that back no constraint."""
     rows = conn.execute(text(
         "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = 'public' "
         "AND i.tablename = ANY(:tables) AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
-        "WHERE c.conname = i.indexname)"), {"tables": list(TABLES)})
+        "WHERE c.conname = i.indexname)"), {"tables": [*TABLES, "document_search"]})
     return [(r[0], r[1]) for r in rows]
 
 
@@ -217,16 +230,19 @@ def grow(engine, start: int, stop: int, company_id: int, methods: list[int], chu
                 if name == "document_contact" and not postgres:
                     conn.execute(text("UPDATE document SET status = 'finalise' WHERE id = :id"),
                                  [{"id": i} for i in final])
+        if postgres:  # document_search: its triggers were off (migration f15b3c7d0002's fill)
+            conn.execute(text(FILL_DOCUMENT_SEARCH), {"lo": start + 1, "hi": stop})
         if postgres:
             conn.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
             for _, create in dropped:
                 conn.execute(text(create))
+            payment_collections.rebuild_payment_totals(conn)  # its triggers were off (replica)
             for name in TABLES:
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                                   f"(SELECT max(id) FROM {name}))"))
     if postgres:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for name in TABLES:  # the steady state autovacuum reaches (visibility map set)
+            for name in [*TABLES, "document_search"]:  # the steady state autovacuum reaches (visibility map)
                 conn.execute(text(f"VACUUM ANALYZE {name}"))
     else:
         with engine.connect() as conn:

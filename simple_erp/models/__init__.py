@@ -18,6 +18,7 @@ from simple_erp.models.payment import (
     Payment,
     PaymentEvent,
     PaymentMethod,
+    PaymentTotal,
     PaymentType,
 )
 from simple_erp.models.remittance import PreNotice, Remittance, RemittanceLine
@@ -27,7 +28,8 @@ from simple_erp.models.user import SignInFailure, User, UserSession
 
 __all__ = [
     "EmailAttachment", "EmailEvent", "EmailMessage", "EmailRubrique", "EmailSettings", "EmailTemplate",
-    "Account", "ErpPreferences", "MollieCustomer", "Payment", "PaymentEvent", "PaymentMethod", "PaymentType",
+    "Account", "ErpPreferences", "MollieCustomer", "Payment", "PaymentEvent", "PaymentMethod", "PaymentTotal",
+    "PaymentType",
     "Company", "CompanyChange", "Contact", "ContactFile", "Document", "DocumentContact", "DocumentFile", "DocumentLine",
     "NumberCounter", "NumberingPattern", "Product", "SignInFailure", "User", "UserSession", "VatRate",
     "PreNotice", "Remittance", "RemittanceLine",

@@ -115,6 +115,32 @@ class DocumentContact(SQLModel, table=True):
     position: int = 0
 
 
+class DocumentSearch(SQLModel, table=True):
+    """One row per document: the columns its list orders and filters by, and the search
+    text of its contacts (each contact's ``search_text``, joined by a newline), for the
+    search by client at scale (services.document_lists). Kept in sync by triggers on
+    document, document_contact and contact (migration f15b3c7d0002): a finalised document
+    is immutable, this table is not (a renamed contact is found by its new name)."""
+
+    __tablename__ = "document_search"
+    __table_args__ = (
+        # The list's order (newest first) walked with the filters and the text from the
+        # index alone on PostgreSQL. The trigram index (PostgreSQL) and the FTS5 table
+        # (SQLite) on search_text are created by the migration.
+        Index("ix_document_search_walk", "kind", "issue_date", "document_id",
+              postgresql_include=["status", "total_ttc", "search_text"]),
+    )
+
+    document_id: int = Field(sa_column=Column(Integer, ForeignKey("document.id", ondelete="CASCADE"),
+                                              primary_key=True, autoincrement=False))
+    company_id: int = Field(sa_column=Column(Integer, nullable=False))
+    kind: str = Field(max_length=20)
+    status: str = Field(max_length=20)
+    issue_date: date
+    total_ttc: Decimal = Field(sa_column=Column(ScaledDecimal(2), nullable=False))
+    search_text: str = Field(default="", sa_type=Text)
+
+
 class DocumentLine(SQLModel, table=True):
     __tablename__ = "document_line"
 

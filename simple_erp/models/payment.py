@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from simple_erp.models.types import ScaledDecimal, UTCDateTime, utcnow
@@ -91,13 +91,20 @@ class Payment(SQLModel, table=True):
         # reception first), then those not received (received_on NULL, newest request first).
         Index("ix_payment_collections", "received_on", "requested_at", "id"),
         Index("ix_payment_status_collections", "status", "received_on", "requested_at", "id"),
-        # Tableau de bord: the payments that count as received, per day, from the index alone.
-        Index("ix_payment_received_counted", "received_on", "document_id", "amount", "amount_refunded",
+        # Tableau de bord: a company's payments that count as received, per day, from the
+        # index alone. Kept narrow (32-byte entries): PostgreSQL prefers ix_payment_received_on
+        # (the table is in reception order) over a wider one (with id and document_id).
+        Index("ix_payment_received_counted", "company_id", "received_on", "amount", "amount_refunded",
               postgresql_where=text(COUNTED_PAYMENT), sqlite_where=text(COUNTED_PAYMENT)),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     document_id: int = Field(sa_column=_fk("document.id"))
+    # The invoice's company, copied when the payment is created (a payment never moves, a
+    # finalised invoice keeps its company). NOT NULL on PostgreSQL; on SQLite nullable in
+    # the table (no rebuild) and a trigger refuses NULL (migration b14f1c0d0002). No index
+    # of its own: the dashboard's partial index leads with it.
+    company_id: int = Field(sa_column=Column(Integer, ForeignKey("company.id"), nullable=False))
     method_id: int = Field(sa_column=_fk("payment_method.id"))
     amount: Decimal = Field(sa_column=_money())
     status: str = Field(default="en_attente", max_length=30)  # domain.payment_rules.PaymentStatus
@@ -124,6 +131,23 @@ class Payment(SQLModel, table=True):
     provider_error: str = Field(default="", sa_type=Text, sa_column_kwargs={"server_default": ""})
     last_synced_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PaymentTotal(SQLModel, table=True):
+    """Encaissements' totals: per payment method, status and day, how many payments and the
+    sums of their amounts (cents). ``day`` is received_on for a received payment, otherwise
+    the request's date in Europe/Paris (the list's period filter). Kept exactly in sync by
+    database triggers on ``payment`` (migration b14f1c0d0002), never written by the app;
+    a bulk load without triggers rebuilds it (services.payment_collections)."""
+
+    __tablename__ = "payment_total"
+
+    method_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    status: str = Field(primary_key=True, max_length=30)
+    day: date = Field(primary_key=True)
+    payment_count: int = Field(sa_column=Column(BigInteger, nullable=False))
+    amount: int = Field(sa_column=Column(BigInteger, nullable=False))  # cents
+    amount_refunded: int = Field(sa_column=Column(BigInteger, nullable=False))  # cents
 
 
 class PaymentEvent(SQLModel, table=True):

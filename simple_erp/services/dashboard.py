@@ -11,15 +11,15 @@ the documents into Python. Built for a million documents on PostgreSQL
   with their totals, for the amount due of each open invoice;
 * ``ix_document_company_kind_status_issue``: the invoiced total per day of the 12 months
   from the index alone;
-* ``ix_payment_received_counted``: partial, the payments that count as received, per
-  day of the 12 months, from the index alone.
+* ``ix_payment_received_counted``: partial, a company's payments that count as received
+  (``payment.company_id``, migration b14f1c0d0002), per day of the 12 months, from the
+  index alone.
 
 Per day, not per month: grouping by the date column needs no date function (the same SQL
-on both databases) and gives at most 366 rows, summed per month here. A payment has no
-company of its own: when other companies have documents too, the payments received are
-joined to their invoices (one look-up per payment of the 12 months: the slowest figure with
-several companies); when one company owns every document, no join. The payment delay walks
-the newest payments and stops after ``DELAY_SAMPLE``.
+on both databases) and gives at most 366 rows, summed per month here. A payment carries its
+invoice's company: the collected figures read the company's own payments, never joined to
+their invoices, however many companies there are. The payment delay walks the company's
+newest payments and stops after ``DELAY_SAMPLE``.
 """
 
 from __future__ import annotations
@@ -243,20 +243,12 @@ def monthly_invoiced(session: Session, company_id: int, today: date) -> dict[str
     return _by_month(session.execute(query))
 
 
-def _owns_every_document(session: Session, company_id: int) -> bool:
-    """No other company has a document (two index look-ups): payments need no join then."""
-    low, high = session.execute(select(select(func.min(_D.c.company_id)).scalar_subquery(),
-                                       select(func.max(_D.c.company_id)).scalar_subquery())).one()
-    return low is None or low == high == company_id
-
-
 def _received_payments(session: Session, company_id: int, today: date, join_documents: bool):
-    """FROM and WHERE of the payments received within the 12 months that still count."""
+    """FROM and WHERE of the company's payments received within the 12 months that still
+    count (``ix_payment_received_counted``: the company's own, no join needed)."""
     source = _P.join(_D, _D.c.id == _P.c.document_id) if join_documents else _P
-    conditions = [_P.c.received_on >= months_window(today)[0], _P.c.received_on <= today,
-                  _P.c.status.in_(_COUNTED_STATUSES), _P.c.amount > _P.c.amount_refunded]
-    if join_documents:
-        conditions.append(_D.c.company_id == company_id)
+    conditions = [_P.c.company_id == company_id, _P.c.received_on >= months_window(today)[0],
+                  _P.c.received_on <= today, _P.c.status.in_(_COUNTED_STATUSES), _P.c.amount > _P.c.amount_refunded]
     return source, conditions
 
 
@@ -264,14 +256,10 @@ def monthly_collected(session: Session, company_id: int, today: date) -> dict[st
     """"YYYY-MM" -> what the payments received that month count for now (a partly refunded
     payment for what was kept; refunded or charged back ones not at all)."""
     _tune(session)
-    join = not _owns_every_document(session, company_id)
-    source, conditions = _received_payments(session, company_id, today, join)
+    source, conditions = _received_payments(session, company_id, today, False)
     query = (select(_P.c.received_on, _money(func.sum(_cents(_P.c.amount) - _cents(_P.c.amount_refunded))))
              .select_from(source).where(*conditions).group_by(_P.c.received_on))
-    if not join:
-        return _by_month(session.execute(query))
-    with _walking_joins(session):  # a look-up per payment beats hashing every document
-        return _by_month(session.execute(query))
+    return _by_month(session.execute(query))
 
 
 def payment_delay(session: Session, company_id: int, today: date) -> PaymentDelay:

@@ -2,7 +2,8 @@
 
 Built to stay fast with millions of documents on PostgreSQL: rows come from the
 (kind, issue_date, id) or (kind, status, issue_date, id) indexes walked backwards, and
-the total counts at most COUNT_CAP + 1 rows (shown as "10 000+" beyond).
+the total counts at most COUNT_CAP + 1 rows (shown as "10 000+" beyond). A search by
+client reads the document_search table (its contacts' text, kept by triggers) instead.
 """
 
 from __future__ import annotations
@@ -12,25 +13,26 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import column, func, literal, or_, select, table
 from sqlmodel import Session
 
 from simple_erp.domain.documents import STATUS_LABELS, DocumentKind, DocumentStatus
 from simple_erp.domain.errors import DomainError
 from simple_erp.domain.money import CENT, format_date_fr, format_decimal_fr, format_eur
 from simple_erp.models.contact import Contact
-from simple_erp.models.document import Document, DocumentContact
+from simple_erp.models.document import Document, DocumentContact, DocumentSearch
 from simple_erp.domain.payment_rules import INVOICE_STATUS_LABELS, invoice_payment_status
 from simple_erp.services import clock
 from simple_erp.services import contacts
 
 PAGE_SIZE = 25
 COUNT_CAP = 10_000
-# A search by client: up to CONTACT_IDS_MAX matching contacts and LINKED_MAX of their
-# documents are read by id; beyond, it is a broad search (see list_documents).
-CONTACT_IDS_MAX = 5_000
-LINKED_MAX = 5_000
-BROAD_COUNT_CAP = 1_000  # a broad search counts up to here ("1 000+ documents")
+# A search by client (document_search, migration f15b3c7d0002) counts up to here
+# ("1 000+ documents"); PostgreSQL first checks the CLIENT_WALK newest documents from the
+# index alone (SQLite: SQLITE_CLIENT_WALK, read from the table, only for a common word's page).
+BROAD_COUNT_CAP = 1_000
+CLIENT_WALK = 10_000
+SQLITE_CLIENT_WALK = 5_000
 DRAFT_NUMBER = "Brouillon"
 
 
@@ -68,26 +70,27 @@ class DocumentPage:
     total_label: str = ""  # "42 documents", "10 000+ documents"
 
 
-def _conditions(session: Session, kind: str, filters: DocumentFilters) -> list:
-    """WHERE conditions of every filter but the client's (``_client_ids``, ``_client_exists``)."""
+def _conditions(session: Session, kind: str, filters: DocumentFilters, on=Document) -> list:
+    """WHERE conditions of every filter but the client's, on ``on``: Document, or
+    DocumentSearch (which has the same listed columns) for a search by client."""
     try:
         kind = DocumentKind(kind).value
     except ValueError:
         raise DomainError("Type de document inconnu.") from None
-    conditions = [Document.kind == kind]
+    conditions = [on.kind == kind]
     if filters.status:
         try:
-            conditions.append(Document.status == DocumentStatus(filters.status).value)
+            conditions.append(on.status == DocumentStatus(filters.status).value)
         except ValueError:
             raise DomainError("Statut inconnu.", field="status") from None
     if filters.date_from is not None:
-        conditions.append(Document.issue_date >= filters.date_from)
+        conditions.append(on.issue_date >= filters.date_from)
     if filters.date_to is not None:
-        conditions.append(Document.issue_date <= filters.date_to)
+        conditions.append(on.issue_date <= filters.date_to)
     if filters.amount_min is not None:
-        conditions.append(Document.total_ttc >= Decimal(filters.amount_min).quantize(CENT, ROUND_CEILING))
+        conditions.append(on.total_ttc >= Decimal(filters.amount_min).quantize(CENT, ROUND_CEILING))
     if filters.amount_max is not None:
-        conditions.append(Document.total_ttc <= Decimal(filters.amount_max).quantize(CENT, ROUND_FLOOR))
+        conditions.append(on.total_ttc <= Decimal(filters.amount_max).quantize(CENT, ROUND_FLOOR))
     return conditions
 
 
@@ -112,32 +115,94 @@ def _payment_status(row, today: date) -> dict[str, str]:
     return {"payment_status": status.value, "payment_status_label": INVOICE_STATUS_LABELS[status]}
 
 
-def _client_document_ids(session: Session, terms: list[str]) -> list[int] | None:
-    """The documents linked to the contacts whose search text has every word: their ids
-    (any order) when the contacts and their links are few enough to read by id, [] when no
-    contact matches, None when they are too many (a broad search)."""
-    if contacts.walks_names(session) and len(contacts.name_walk(session, terms)) > contacts.COUNT_CAP:
-        return None  # a common word (its trigram bitmap alone would cost more than the page)
-    contact_ids = contacts.matching_ids(session, terms, CONTACT_IDS_MAX + 1)
-    if not contact_ids:
-        return []
-    if len(contact_ids) > CONTACT_IDS_MAX:
-        return None
-    linked = session.execute(
-        select(DocumentContact.document_id).where(DocumentContact.contact_id.in_(contact_ids)).limit(LINKED_MAX + 1)
-    ).scalars().all()
-    return None if len(linked) > LINKED_MAX else list(set(linked))
+# SQLite: the FTS5 trigram index of document_search.search_text (migration f15b3c7d0002).
+_SQLITE_FTS = table("document_search_fts", column("rowid"), column("document_search_fts"))
+_TRIGRAM = 3
+_NEWEST = (DocumentSearch.issue_date.desc(), DocumentSearch.document_id.desc())
 
 
-def _client_exists(session: Session, terms: list[str]):
-    """EXISTS: a contact of the document has every word (the broad search's condition),
-    checked per document while the date index is walked. Its OFFSET 0 keeps PostgreSQL
-    from turning it into a join driven by the contacts (it misjudged how few match: 590 ms
-    for a 1 % word at 1 000 000 contacts). LIKE on the document's own contacts, never the
-    FTS5 table on SQLite (600 ms for a word in a third of 100 000 contacts)."""
-    linked = (select(literal(1)).select_from(DocumentContact).join(Contact, Contact.id == DocumentContact.contact_id)
-              .where(DocumentContact.document_id == Document.id, *contacts.like_conditions(terms)))
-    return (linked.offset(0) if contacts.walks_names(session) else linked).exists()
+def _client_match(terms: list[str], text_column, id_column, long_words: bool = True) -> list:
+    """Conditions on document_search rows (or a subquery of them): every word in the text
+    of one contact of the document. The text joins the contacts' texts by a newline, which
+    no word holds, so one word matches within one contact; several words on a document
+    with several contacts (a newline in its text) are checked contact by contact.
+    ``long_words`` False: the words of 3 characters or more are matched elsewhere (FTS5)."""
+    conditions = [contacts.contains(text_column, t) for t in terms if long_words or len(t) < _TRIGRAM]
+    if len(terms) > 1:
+        one_contact = (select(literal(1)).select_from(DocumentContact)
+                       .join(Contact, Contact.id == DocumentContact.contact_id)
+                       .where(DocumentContact.document_id == id_column, *contacts.like_conditions(terms)))
+        conditions.append(or_(text_column.notlike("%\n%"), one_contact.exists()))
+    return conditions
+
+
+def _walk(session: Session, conditions: list, terms: list[str], walk: int | None, limit: int,
+          offset: int = 0) -> list[int]:
+    """Ids, newest first, of up to ``limit`` matching documents (after ``offset``) among
+    the ``walk`` newest documents that pass the filters (None: all of them). PostgreSQL
+    walks ix_document_search_walk backwards from the index alone (status, amount and text
+    are included in it): 10 000 entries in a few ms, stopped at the LIMIT."""
+    S = DocumentSearch
+    window = select(S.document_id, S.issue_date, S.search_text).where(*conditions).order_by(*_NEWEST)
+    window = (window.limit(walk) if walk is not None else window).subquery()
+    hits = (select(window.c.document_id, window.c.issue_date)
+            .where(*_client_match(terms, window.c.search_text, window.c.document_id))
+            .order_by(window.c.issue_date.desc(), window.c.document_id.desc()).offset(offset).limit(limit)
+            .cte("walked").prefix_with("MATERIALIZED"))
+    with contacts.planner(session, seqscan=False, bitmapscan=False):
+        return list(session.execute(select(hits.c.document_id)
+                                    .order_by(hits.c.issue_date.desc(), hits.c.document_id.desc())).scalars())
+
+
+def _matched(session: Session, conditions: list, terms: list[str], limit: int) -> list[int]:
+    """Ids, newest first, of up to ``limit`` matching documents, found through the text
+    index: PostgreSQL's trigram index (planner switched to its bitmap scan, whose table part
+    stops at the LIMIT), SQLite's FTS5 table in a join (its MATCH drives the loop)."""
+    S = DocumentSearch
+    long_terms = [t for t in terms if len(t) >= _TRIGRAM]
+    if session.get_bind().dialect.name == "sqlite" and long_terms:
+        match = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
+        query = (select(S.document_id, S.issue_date)
+                 .select_from(_SQLITE_FTS.join(S, S.document_id == _SQLITE_FTS.c.rowid))
+                 .where(_SQLITE_FTS.c.document_search_fts.op("MATCH")(match), *conditions,
+                        *_client_match(terms, S.search_text, S.document_id, long_words=False)))
+    else:
+        query = select(S.document_id, S.issue_date).where(
+            *conditions, *_client_match(terms, S.search_text, S.document_id))
+    matched = query.limit(limit).cte("matched").prefix_with("MATERIALIZED")
+    switches = {"seqscan": False, "indexscan": False, "indexonlyscan": False} if long_terms else {}
+    with contacts.planner(session, **switches):
+        return list(session.execute(select(matched.c.document_id)
+                                    .order_by(matched.c.issue_date.desc(), matched.c.document_id.desc())).scalars())
+
+
+def _client_page(session: Session, kind: str, filters: DocumentFilters, terms: list[str], page: int,
+                 page_size: int) -> tuple[list[int], int, int, bool]:
+    """(the page's ids, total, page, capped) of a search by client, from document_search.
+
+    1. PostgreSQL: the CLIENT_WALK newest documents that pass the filters are checked
+       (``_walk``): more than BROAD_COUNT_CAP matches there, the word is common ("1 000+").
+    2. Else the matches come from the text index, up to BROAD_COUNT_CAP + 1
+       (``_matched``): up to the cap, that is the exact count and the sorted list the page
+       comes from. More: the page comes from the walk of step 1 when it holds it, else
+       from the walk continued as far as the page needs (at least BROAD_COUNT_CAP
+       documents match, so it comes soon unless the page is far)."""
+    conditions = _conditions(session, kind, filters, DocumentSearch)
+    cap = BROAD_COUNT_CAP
+    walked = _walk(session, conditions, terms, CLIENT_WALK, cap + 1) if contacts.walks_names(session) else None
+    ordered = walked if walked is not None and len(walked) > cap else _matched(session, conditions, terms, cap + 1)
+    total = len(ordered)
+    capped = total > cap
+    page_count = max(1, math.ceil(total / page_size))
+    page = min(max(1, page), page_count)
+    offset = (page - 1) * page_size
+    if not capped:
+        return ordered[offset:offset + page_size], total, page, False
+    if walked is None:  # SQLite: a shorter walk
+        walked = _walk(session, conditions, terms, SQLITE_CLIENT_WALK, cap + 1)
+    if len(walked) >= offset + page_size:
+        return walked[offset:offset + page_size], total, page, True
+    return _walk(session, conditions, terms, None, page_size, offset), total, page, True
 
 
 def _page_rows(session: Session, query, page_ids: list[int] | None = None):
@@ -173,15 +238,11 @@ def list_documents(
 ) -> DocumentPage:
     """One page of documents of ``kind``, newest first (issue date, then id).
 
-    Searched by client, three paths (PostgreSQL's own choice misjudged them: 415 ms for a
-    word of many contacts at 1 000 000 contacts):
-    * the matching contacts (through the trigram index) and their links are few
-      (CONTACT_IDS_MAX, LINKED_MAX): their documents are read by id with the other filters
-      and sorted here; the count is exact;
-    * else the page walks the date index, keeping the documents one of whose contacts
-      matches (at least LINKED_MAX documents match, so a page comes soon), and the count
-      goes from the matching contacts to their documents, up to BROAD_COUNT_CAP
-      ("1 000+ documents")."""
+    Searched by client, the rows come from document_search (``_client_page``): the
+    contacts' text of each document with the listed columns, in one table whose indexes
+    give a page without reading the contacts (PostgreSQL, left to itself or joining
+    documents to contacts, took 105-703 ms at 1 000 000 documents). The count is exact up
+    to BROAD_COUNT_CAP, else "1 000+ documents"."""
     filters = filters or DocumentFilters()
     conditions = _conditions(session, kind, filters)
     page_size = max(1, page_size)
@@ -189,41 +250,22 @@ def list_documents(
     terms = contacts.search_terms(filters.contact_query or "")
     order = (Document.issue_date.desc(), Document.id.desc())
     if terms:
-        doc_ids = _client_document_ids(session, terms)
-        if doc_ids is not None:
-            found = session.execute(
-                select(Document.id, Document.issue_date).where(Document.id.in_(doc_ids), *conditions)
-            ).all() if doc_ids else []
-            ordered = [r.id for r in sorted(found, key=lambda r: (r.issue_date, r.id), reverse=True)]
-            total, capped = len(ordered), False
-            page_count = max(1, math.ceil(total / page_size))
-            page = min(max(1, page), page_count)
-            rows = _page_rows(session, None, ordered[(page - 1) * page_size:page * page_size])
-            return DocumentPage(
-                rows=[_row(r, today) for r in rows], total=total, page=page, page_count=page_count,
-                total_capped=False, total_label=_total_label(total, False),
-            )
-        likes = contacts.word_conditions(session, terms)
-        with contacts.planner(session, seqscan=False, hashjoin=False, mergejoin=False):
-            limited = (select(literal(1)).select_from(Contact)
-                       .join(DocumentContact, DocumentContact.contact_id == Contact.id)
-                       .join(Document, Document.id == DocumentContact.document_id)
-                       .where(*likes, *conditions).limit(BROAD_COUNT_CAP + 1).subquery())
-            total = session.execute(select(func.count()).select_from(limited)).scalar_one()
-        capped = total > BROAD_COUNT_CAP
-        cap = BROAD_COUNT_CAP
-        conditions = [*conditions, _client_exists(session, terms)]
-        walk = {"seqscan": False, "bitmapscan": False, "hashjoin": False, "mergejoin": False}
-    else:
-        limited = select(literal(1)).select_from(Document).where(*conditions).limit(COUNT_CAP + 1).subquery()
-        total = session.execute(select(func.count()).select_from(limited)).scalar_one()
-        capped, cap, walk = total > COUNT_CAP, COUNT_CAP, {}
+        ids, total, page, capped = _client_page(session, kind, filters, terms, page, page_size)
+        rows = _page_rows(session, None, ids)
+        return DocumentPage(
+            rows=[_row(r, today) for r in rows], total=total, page=page,
+            page_count=max(1, math.ceil(total / page_size)), total_capped=capped,
+            total_label=_total_label(total, capped, BROAD_COUNT_CAP),
+        )
+    limited = select(literal(1)).select_from(Document).where(*conditions).limit(COUNT_CAP + 1).subquery()
+    total = session.execute(select(func.count()).select_from(limited)).scalar_one()
+    capped = total > COUNT_CAP
     page_count = max(1, math.ceil(total / page_size))
     page = min(max(1, page), page_count)
-    with contacts.planner(session, **walk):
+    with contacts.planner(session):
         rows = _page_rows(session, lambda columns: columns.where(*conditions).order_by(*order)
                           .offset((page - 1) * page_size).limit(page_size))
     return DocumentPage(
         rows=[_row(r, today) for r in rows], total=total, page=page, page_count=page_count,
-        total_capped=capped, total_label=_total_label(total, capped, cap),
+        total_capped=capped, total_label=_total_label(total, capped),
     )

@@ -351,7 +351,8 @@ def request_payment(session: Session, doc_id: int, method_id: int, amount: Decim
     )
     now = utcnow()
     payment = Payment(
-        document_id=doc.id, method_id=method.id, amount=amount, status=PaymentStatus.PENDING.value,
+        document_id=doc.id, company_id=doc.company_id, method_id=method.id, amount=amount,
+        status=PaymentStatus.PENDING.value,
         allow_overpay=amount > amount_due(doc.total_ttc, received),
         requested_at=now, updated_at=now,
         provider=PROVIDER_MOLLIE if is_mollie else PROVIDER_MANUAL,

@@ -573,6 +573,6 @@ def test_contact_search_matching_many_contacts_gives_the_same_rows(session_facto
             page = documents.list_documents(session, "facture", documents.DocumentFilters(contact_query="lyon"))
         return [r.id for r in page.rows], page.total
 
-    assert search() == (ids[::-1], 3)  # few contacts: documents found through their links
-    monkeypatch.setattr(document_lists, "CONTACT_IDS_MAX", 2)
-    assert search() == (ids[::-1], 3)  # many contacts: filtered while walking the date index
+    assert search() == (ids[::-1], 3)  # the newest documents walked (PostgreSQL), or the text index
+    monkeypatch.setattr(document_lists, "CLIENT_WALK", 2)
+    assert search() == (ids[::-1], 3)  # the walk too short: from the text index

@@ -60,6 +60,8 @@ def test_contact_search_paths_give_the_same_pages(session_factory, people, monke
     sorted_all = [search(session_factory, "lyon", page) for page in (1, 2, 3)]
     assert [s[0] for s in sorted_all] == [e[0] for e in exact["lyon"][:3]]
     assert search(session_factory, "lyon", 4)[0] == []  # past the last match: an empty page
+    monkeypatch.setattr(contacts, "NAME_WALK_MORE", 2)  # PostgreSQL: the walk continued, too short
+    assert [search(session_factory, "lyon", page) for page in (1, 2, 3)] == sorted_all
     assert search(session_factory, "durand lyon")[:3] == exact["durand lyon"][0][:3]  # under the cap: exact
     assert search(session_factory, "ly")[:3] == (exact["ly"][0][0], 4, True)  # a 2-letter word: no trigram
 
@@ -101,15 +103,20 @@ def test_documents_by_client_paths_give_the_same_pages(session_factory, people, 
     assert by_id[("lyon", (), 1)][1:3] == (20, False)  # 8 of 12 contacts, 30 invoices in turn: 20 of them
     assert by_id[("zzqxw", (), 1)] == ([], 0, False, "0 document")
 
-    monkeypatch.setattr(document_lists, "LINKED_MAX", 3)  # too many links: the date index is walked
+    # PostgreSQL: the walk of the newest documents too short to hold them all: from the text index.
+    monkeypatch.setattr(document_lists, "CLIENT_WALK", 3)
     for (query, filters, page), (ids, total, _capped, _label) in by_id.items():
-        got = listing(query, page, **dict(filters))
-        assert got[0] == ids, (query, filters, page)
-        assert got[1] == total
-    monkeypatch.setattr(document_lists, "CONTACT_IDS_MAX", 2)  # too many contacts: the same
+        assert listing(query, page, **dict(filters))[:2] == (ids, total), (query, filters, page)
+    # More matches than the cap: "5+ documents", the pages from the walk (PostgreSQL: of 3
+    # documents, then continued; SQLite: its own walk, here of 7, then continued).
     monkeypatch.setattr(document_lists, "BROAD_COUNT_CAP", 5)
-    broad = listing("lyon")
-    assert broad[0] == by_id[("lyon", (), 1)][0] and broad[1:] == (6, True, "5+ documents")
+    monkeypatch.setattr(document_lists, "SQLITE_CLIENT_WALK", 7)
+    broad = [listing("lyon", page) for page in (1, 2)]
+    assert broad[0][0] == by_id[("lyon", (), 1)][0] and broad[0][1:] == (6, True, "5+ documents")
+    assert broad[1][0] == by_id[("lyon", (), 2)][0]
+    monkeypatch.setattr(document_lists, "CLIENT_WALK", 100)  # the walk finds more than the cap
+    assert listing("lyon", 2) == broad[1]
+    assert listing("durand lyon")[:2] == by_id[("durand lyon", (), 1)][:2]  # under the cap: exact
 
 
 @pytest.fixture
