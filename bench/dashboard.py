@@ -40,7 +40,8 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from simple_erp.db import make_engine, session_scope  # noqa: E402
 from simple_erp.migrate import upgrade  # noqa: E402
-from simple_erp.services import companies, dashboard, payment_collections, payments  # noqa: E402
+from simple_erp.services import companies, dashboard, payments  # noqa: E402
+from simple_erp.services.payments import collections as payment_collections
 
 PG_SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432"
 GOAL_MS = 100.0

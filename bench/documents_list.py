@@ -31,7 +31,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from simple_erp.db import make_engine, session_scope  # noqa: E402
 from simple_erp.migrate import upgrade  # noqa: E402
-from simple_erp.services.document_lists import _conditions  # noqa: E402
+from simple_erp.services.documents.lists import _conditions  # noqa: E402
 from simple_erp.services.documents import DocumentFilters, list_documents  # noqa: E402
 
 PG_SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432"
@@ -147,7 +147,7 @@ def explain(engine, filters: DocumentFilters) -> list[str]:
     from sqlalchemy import func, literal, select
 
     from simple_erp.models.document import Document
-    from simple_erp.services.document_lists import COUNT_CAP
+    from simple_erp.services.documents.lists import COUNT_CAP
 
     if filters.contact_query:  # several statements, with planner switches: replayed by search_scale.py
         return ["(a client search: see bench/search_scale.py --explain)"]

@@ -38,7 +38,8 @@ from simple_erp.models.document import Document, DocumentContact
 from simple_erp.models.email import EmailMessage
 from simple_erp.models.payment import Payment
 from simple_erp.models.types import ScaledDecimal
-from simple_erp.services import companies, payment_collections, payments
+from simple_erp.services import companies, payments
+from simple_erp.services.payments import collections as payment_collections
 from simple_erp.services.contacts import normalize
 
 LAST = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau",

@@ -40,7 +40,9 @@ from sqlalchemy import create_engine, event, text  # noqa: E402
 import search_data  # noqa: E402
 from simple_erp.db import make_engine, session_scope  # noqa: E402
 from simple_erp.migrate import upgrade  # noqa: E402
-from simple_erp.services import contacts, document_lists, payment_collections  # noqa: E402
+from simple_erp.services import contacts  # noqa: E402
+from simple_erp.services.documents import lists as document_lists
+from simple_erp.services.payments import collections as payment_collections
 from simple_erp.services.emails import sending as email_sending  # noqa: E402
 
 PG_SERVER = "postgresql+psycopg2://postgres@127.0.0.1:5432"

@@ -19,7 +19,7 @@ filter). Triggers on ``payment`` keep it exactly in sync for every writer (Postg
 INSERT … ON CONFLICT DO UPDATE with increments per key, so concurrent transactions never
 lose an update; the two keys of an UPDATE are taken in key order against deadlocks).
 Bulk loads that disable triggers (bench/search_data.py) rebuild it after
-(services.payment_collections.rebuild_payment_totals).
+(services.payments.collections.rebuild_payment_totals).
 """
 from typing import Sequence, Union
 

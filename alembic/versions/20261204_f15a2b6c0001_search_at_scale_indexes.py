@@ -9,7 +9,7 @@ Measured with bench/search_scale.py (1 000 000 contacts and documents, PostgreSQ
   contacts in name order from the index alone (services.contacts.name_walk), without a
   random table read per contact (SQLite has no INCLUDE: unchanged there);
 * ix_document_contact_contact_document (contact_id, document_id): a client's documents
-  from the index alone (services.document_lists);
+  from the index alone (services.documents.lists);
 * ix_payment_collections (received_on, requested_at, id): the Encaissements order, read
   in two parts (the received payments, then those not received: received_on NULL), so a
   page no longer sorts every payment (3 s at 585 000 payments);

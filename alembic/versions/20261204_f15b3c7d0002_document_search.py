@@ -10,7 +10,7 @@ documents on PostgreSQL. Here every document gets a row in ``document_search`` w
 columns its list orders and filters by (kind, status, issue_date, total_ttc, company_id)
 and ``search_text``: the search texts of its contacts, joined by a newline (a word never
 holds one, so a word cannot match across two contacts; several words on a document with
-several contacts are checked contact by contact, services.document_lists). Finalised
+several contacts are checked contact by contact, services.documents.lists). Finalised
 documents and their links are immutable (e12b9d4a0002), hence a table of its own.
 
 * PostgreSQL: a pg_trgm GIN index on search_text, and ix_document_search_walk (kind,
@@ -23,8 +23,8 @@ documents and their links are immutable (e12b9d4a0002), hence a table of its own
   the new text). Bulk loads that disable triggers (bench/search_data.py) fill it after.
 
 A later migration that rebuilds document, document_contact or contact on SQLite (batch
-mode) drops their triggers: it must run SQLITE_TRIGGERS again (tests/services/
-test_document_search_sync.py checks they exist).
+mode) drops their triggers: it must run SQLITE_TRIGGERS again (tests/services/documents/
+test_search_sync.py checks they exist).
 """
 from typing import Sequence, Union
 

@@ -105,7 +105,7 @@ class DocumentContact(SQLModel, table=True):
     __tablename__ = "document_contact"
     __table_args__ = (
         UniqueConstraint("document_id", "contact_id"),
-        # A client's documents from the index alone (services.document_lists).
+        # A client's documents from the index alone (services.documents.lists).
         Index("ix_document_contact_contact_document", "contact_id", "document_id"),
     )
 
@@ -118,7 +118,7 @@ class DocumentContact(SQLModel, table=True):
 class DocumentSearch(SQLModel, table=True):
     """One row per document: the columns its list orders and filters by, and the search
     text of its contacts (each contact's ``search_text``, joined by a newline), for the
-    search by client at scale (services.document_lists). Kept in sync by triggers on
+    search by client at scale (services.documents.lists). Kept in sync by triggers on
     document, document_contact and contact (migration f15b3c7d0002): a finalised document
     is immutable, this table is not (a renamed contact is found by its new name)."""
 

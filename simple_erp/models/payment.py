@@ -138,7 +138,7 @@ class PaymentTotal(SQLModel, table=True):
     sums of their amounts (cents). ``day`` is received_on for a received payment, otherwise
     the request's date in Europe/Paris (the list's period filter). Kept exactly in sync by
     database triggers on ``payment`` (migration b14f1c0d0002), never written by the app;
-    a bulk load without triggers rebuilds it (services.payment_collections)."""
+    a bulk load without triggers rebuilds it (services.payments.collections)."""
 
     __tablename__ = "payment_total"
 

@@ -16,7 +16,8 @@ from simple_erp.pages.email_form import EmailFormMixin, email_dialog, emails_blo
 from simple_erp.pages.payment_block import PaymentBlockMixin, payment_block
 from simple_erp.pages.prenotice_block import prenotice_block
 from simple_erp.pages.reminder_block import reminder_block
-from simple_erp.services import catalog, clock, contacts, document_editor, documents
+from simple_erp.services import catalog, clock, contacts, documents
+from simple_erp.services.documents import editor as document_editor
 from simple_erp.state import live
 from simple_erp.state.auth import SESSION_EXPIRED, AuthState
 

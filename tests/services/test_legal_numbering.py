@@ -19,7 +19,8 @@ from sqlalchemy.exc import DBAPIError
 from simple_erp.domain.contact_rules import ContactInput
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.models.document import Document
-from simple_erp.services import companies, contacts, credit_notes, document_integrity, documents, numbering
+from simple_erp.services import companies, contacts, credit_notes, documents, numbering
+from simple_erp.services.documents import integrity as document_integrity
 
 TODAY = date(2026, 11, 28)
 PNG = b"\x89PNG\r\n\x1a\n" + b"logo-1" * 10

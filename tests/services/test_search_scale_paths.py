@@ -13,8 +13,10 @@ from sqlalchemy import update
 
 from simple_erp.domain.contact_rules import ContactInput
 from simple_erp.models.payment import Payment
-from simple_erp.services import contacts, document_lists, documents, payment_collections, payments
-from tests.services import test_payments_service as pay
+from simple_erp.services import contacts, documents, payments
+from simple_erp.services.documents import lists as document_lists
+from simple_erp.services.payments import collections as payment_collections
+from tests.services.payments import test_payments_service as pay
 
 TODAY = date(2026, 12, 4)
 
@@ -85,7 +87,7 @@ def make_invoice(session_factory, contact_id, day, price="100"):
 
 
 def test_documents_by_client_paths_give_the_same_pages(session_factory, people, monkeypatch):
-    from tests.services.test_documents_service import make_company
+    from tests.services.documents.test_documents_service import make_company
 
     make_company(session_factory)
     docs = [make_invoice(session_factory, people[i % len(people)], 1 + i % 27, str(10 * (i + 1))) for i in range(30)]

@@ -19,7 +19,7 @@ from simple_erp.models.company import Company
 from simple_erp.models.contact import Contact
 from simple_erp.models.document import Document, DocumentContact
 from simple_erp.models.payment import Payment, PaymentMethod, PaymentType
-from simple_erp.services import document_snapshot
+from simple_erp.services.documents import snapshot as document_snapshot
 
 DIRECT_DEBIT_TYPE_CODE = "prelevement_sepa"
 _OVER = (PaymentStatus.CANCELED.value, PaymentStatus.FAILED.value, PaymentStatus.EXPIRED.value)

@@ -29,7 +29,8 @@ def xml_available(doc: Document, view: DocumentView) -> bool:
 
 def document_xml_file(session: Session, doc_id: int) -> tuple[str, bytes]:
     """(file name, CII XML) of a finalised facture or avoir; DomainError otherwise."""
-    from simple_erp.services import document_integrity, documents  # documents imports this package
+    from simple_erp.services import documents  # documents imports this package
+    from simple_erp.services.documents import integrity as document_integrity
 
     doc = session.get(Document, doc_id)
     if doc is None:

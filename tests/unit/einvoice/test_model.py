@@ -26,7 +26,7 @@ from simple_erp.domain.einvoice import (
 from simple_erp.domain.einvoice.cii import NS, amount, cii_xml, number
 from simple_erp.domain.errors import DomainError
 from tests.einvoice_check import failed_assertions
-from tests.unit.test_pdf import COMPANY, PERSON, SELLER, make_view
+from tests.unit.test_pdf import COMPANY, PERSON, make_view
 
 IBAN = "FR7630006000011234567890189"
 INTRA_EU_MENTION = "Exonération de TVA, article 262 ter I du CGI"

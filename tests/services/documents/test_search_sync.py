@@ -12,8 +12,9 @@ from decimal import Decimal
 from sqlalchemy import create_engine, delete, select, text
 
 from simple_erp.models.document import DocumentSearch
-from simple_erp.services import contacts, document_lists, documents
-from tests.services.test_documents_service import TODAY, company_id, finalize, make_contact, make_draft  # noqa: F401
+from simple_erp.services import contacts, documents
+from simple_erp.services.documents import lists as document_lists
+from tests.services.documents.test_documents_service import TODAY, company_id, finalize, make_contact, make_draft  # noqa: F401
 
 DocumentFilters = document_lists.DocumentFilters
 
@@ -113,7 +114,7 @@ def test_backfill_gives_the_rows_the_triggers_keep(session_factory, company_id, 
     import importlib.util
     from pathlib import Path
 
-    path = next((Path(__file__).parents[2] / "alembic" / "versions").glob("*_f15b3c7d0002_*.py"))
+    path = next((Path(__file__).parents[3] / "alembic" / "versions").glob("*_f15b3c7d0002_*.py"))
     spec = importlib.util.spec_from_file_location("_rev_f15b3c7d0002", path)
     revision = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(revision)

@@ -1,6 +1,8 @@
 """Documents (devis, bons de commande, factures, bons de livraison, avoirs): drafts, header,
 contacts, lines and totals, finalisation (number + frozen snapshot), conversions, avoirs,
-views and PDF files.
+views and PDF files. This package's names here are its API; its other modules: ``lists``
+(the lists and the search by client, re-exported here), ``snapshot`` (what finalisation
+freezes), ``integrity`` (the frozen content's hash) and ``editor`` (the editor's view).
 
 Only drafts can change. Every editing function first runs
 ``UPDATE document SET updated_at = … WHERE id = … AND status = 'brouillon'``: this checks the
@@ -41,8 +43,10 @@ from simple_erp.models.company import Company
 from simple_erp.models.contact import Contact
 from simple_erp.models.document import Document, DocumentContact, DocumentFile, DocumentLine
 from simple_erp.models.types import utcnow
-from simple_erp.services import catalog, changes, companies, credit_notes, document_integrity, document_snapshot, einvoice
-from simple_erp.services.document_lists import (  # noqa: F401 - part of this module's API
+from simple_erp.services import catalog, changes, companies, credit_notes, einvoice
+from simple_erp.services.documents import integrity as document_integrity
+from simple_erp.services.documents import snapshot as document_snapshot
+from simple_erp.services.documents.lists import (  # noqa: F401 - part of this module's API
     COUNT_CAP,
     DocumentFilters,
     DocumentPage,

@@ -12,7 +12,8 @@ from sqlalchemy import inspect
 
 from simple_erp.domain.contact_rules import ContactInput
 from simple_erp.domain.errors import DomainError, ValidationErrors
-from simple_erp.services import catalog, companies, contacts, document_lists, documents
+from simple_erp.services import catalog, companies, contacts, documents
+from simple_erp.services.documents import lists as document_lists
 
 TODAY = date(2026, 11, 28)
 IBAN, BIC = "FR7630006000011234567890189", "AGRIFRPP"

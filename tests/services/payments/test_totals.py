@@ -13,10 +13,11 @@ from decimal import Decimal
 from sqlalchemy import delete, select, text, update
 
 from simple_erp.models.payment import Payment, PaymentEvent, PaymentTotal
-from simple_erp.services import dashboard, payment_collections, payments
+from simple_erp.services import dashboard, payments
+from simple_erp.services.payments import collections as payment_collections
 from simple_erp.services.clock import PARIS
 from tests.services import test_dashboard_service as dash
-from tests.services import test_payments_service as pay
+from tests.services.payments import test_payments_service as pay
 from tests.services.test_dashboard_service import cheque  # noqa: F401  (fixture)
 
 S = payments.PaymentStatus

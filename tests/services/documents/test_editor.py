@@ -1,4 +1,4 @@
-"""The document editor's view from one service call (services.document_editor): what a
+"""The document editor's view from one service call (services.documents.editor): what a
 user reads on the page, for a finalised facture and for a draft, on both databases."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from simple_erp.services import companies, documents
-from simple_erp.services.document_editor import editor_view, field_names
+from simple_erp.services.documents.editor import editor_view, field_names
 from simple_erp.pages.document_editor import DocumentState
 from tests.services.einvoice.test_document_xml import COMPANY, TODAY, generate, make_invoice
 

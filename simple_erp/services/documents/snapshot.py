@@ -3,7 +3,7 @@ frozen as JSON in ``Document.snapshot`` when it is finalised, so that editing th
 or a contact afterwards never changes a finalised document.
 
 A draft builds the same structure from live data. The logo is frozen apart, by its hash
-(``document.logo_sha256``, table ``document_logo``: ``services.document_integrity``).
+(``document.logo_sha256``, table ``document_logo``: ``services.documents.integrity``).
 The postal addresses are also kept field by field (``seller_address``, ``buyer_addresses``)
 for the Factur-X XML; documents frozen before that read them back from the printed lines.
 The 2026 reform's mentions (operation category, option for VAT on debits, delivery address)

@@ -2,9 +2,10 @@
 status change (manual or from a Mollie webhook), the invoice's payment block and the
 Encaissements list.
 
-Settings (preferences, accounts, payment types, methods) live in ``payment_setup``, the
-Encaissements list in ``payment_collections`` and status changes in ``payment_status``;
-all are re-exported here, so callers only import ``services.payments``.
+This package's names here are its API (callers import ``services.payments``): the
+requests and receptions are here; settings (preferences, accounts, payment types,
+methods) live in ``setup``, the Encaissements list in ``collections``, what remains due
+in ``due`` and status changes in ``status``, all re-exported here.
 
 Concurrency: every function that reads a document's payments to decide something (how
 much remains due) or changes them first locks the document row, in the caller's
@@ -44,7 +45,7 @@ from simple_erp.models.document import Document
 from simple_erp.models.payment import Account, Payment, PaymentEvent, PaymentMethod, PaymentType
 from simple_erp.models.types import utcnow
 from simple_erp.services.clock import PARIS
-from simple_erp.services.payment_collections import (  # noqa: F401 - part of this module's API
+from simple_erp.services.payments.collections import (  # noqa: F401 - part of this module's API
     COLLECTION_STATUS_CHOICES,
     CollectionRow,
     CollectionsPage,
@@ -52,7 +53,7 @@ from simple_erp.services.payment_collections import (  # noqa: F401 - part of th
     collections_csv,
     list_collections,
 )
-from simple_erp.services.payment_setup import (  # noqa: F401 - part of this module's API
+from simple_erp.services.payments.setup import (  # noqa: F401 - part of this module's API
     ACCOUNT_TYPES,
     MOLLIE_ACCOUNT,
     MOLLIE_TYPE_CODES,
@@ -78,13 +79,13 @@ from simple_erp.services.payment_setup import (  # noqa: F401 - part of this mod
     save_payment_type,
     save_preferences,
 )
-from simple_erp.services.payment_due import (  # noqa: F401 - part of this module's API
+from simple_erp.services.payments.due import (  # noqa: F401 - part of this module's API
     DIRECT_DEBIT_TYPE_CODE,
     direct_debit_method_ids,
     remaining_of,
     remaining_to_pay,
 )
-from simple_erp.services.payment_status import (  # noqa: F401 - part of this module's API
+from simple_erp.services.payments.status import (  # noqa: F401 - part of this module's API
     PROVIDER_MANUAL,
     PROVIDER_MOLLIE,
     SOURCE_RESYNC,

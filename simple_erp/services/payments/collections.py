@@ -183,7 +183,7 @@ def _counted(status, cents, refunded):
 
 def _totals_by_method_scanning(session: Session, conditions: list) -> dict[int, int]:
     """method id -> counted cents, summed over every matching payment (the reference the
-    summary must equal, see tests/services/test_payment_totals_service.py; 190 ms over
+    summary must equal, see tests/services/payments/test_totals.py; 190 ms over
     585 000 payments on PostgreSQL)."""
     cents, refunded = type_coerce(Payment.amount, BigInteger), type_coerce(Payment.amount_refunded, BigInteger)
     return dict(session.execute(select(Payment.method_id, func.sum(_counted(Payment.status, cents, refunded)))
