@@ -11,7 +11,7 @@ from simple_erp.components.forms import labelled
 from simple_erp.components.layout import empty_state
 from simple_erp.db import session_scope
 from simple_erp.domain.email_templates import PLACEHOLDERS, preview
-from simple_erp.domain.errors import DomainError, ValidationErrors
+from simple_erp.domain.errors import DomainError
 from simple_erp.services import emails
 from simple_erp.state.auth import ADMIN_ONLY, SESSION_EXPIRED, AuthState
 
@@ -108,17 +108,11 @@ class EmailAdminState(AuthState):
 
     @rx.event
     def add_rubrique(self):
-        if self._current_user() is None:
-            return rx.toast.error(SESSION_EXPIRED)
-        try:
-            with session_scope() as session:
-                rubrique = emails.save_rubrique(session, None, self.new_rubrique)
-                self.rubrique_id = str(rubrique.id)
-            with session_scope() as session:
-                self._refresh(session)
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        self.new_rubrique = ""
+        rubrique, refusal = self._staff_do(lambda s: emails.save_rubrique(s, None, self.new_rubrique).id,
+                                           after=self._refresh)
+        if refusal:
+            return refusal
+        self.rubrique_id, self.new_rubrique = str(rubrique), ""
         return rx.toast.success("Rubrique ajoutée.")
 
     @rx.event
@@ -141,18 +135,10 @@ class EmailAdminState(AuthState):
 
     @rx.event
     def save_template(self):
-        if self._current_user() is None:
-            return rx.toast.error(SESSION_EXPIRED)
-        try:
-            with session_scope() as session:
-                emails.save_template(session, self.template_id or None, dict(self.template))
-            with session_scope() as session:
-                self._refresh(session)
-        except ValidationErrors as exc:
-            self.template_errors = exc.errors
-            return rx.toast.error(exc.message)
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
+        _, refusal = self._staff_do(lambda s: emails.save_template(s, self.template_id or None, dict(self.template)),
+                                    after=self._refresh, errors_attr="template_errors")
+        if refusal:
+            return refusal
         self.template, self.template_id, self.template_errors = {}, 0, {}
         return rx.toast.success("Modèle enregistré.")
 

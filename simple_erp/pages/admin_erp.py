@@ -224,17 +224,10 @@ class AdminErpState(MollieKeyMixin, AuthState):
 
     @rx.event
     def save_product(self):
-        if self._current_user() is None:
-            return rx.toast.error(SESSION_EXPIRED)
-        try:
-            with session_scope() as session:
-                catalog.save_product(session, self.product_id or None, dict(self.product))
-                self._refresh(session)
-        except ValidationErrors as exc:
-            self.product_errors = exc.errors
-            return rx.toast.error("Produit non enregistré : corrigez les champs signalés.")
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
+        _, refusal = self._staff_do(lambda s: catalog.save_product(s, self.product_id or None, dict(self.product)), after=self._refresh,
+                                    errors_attr="product_errors", invalid="Produit non enregistré : corrigez les champs signalés.")
+        if refusal:
+            return refusal
         self.product_id, self.product, self.product_errors = 0, {}, {}
         return rx.toast.success("Produit enregistré.")
 
@@ -267,17 +260,10 @@ class AdminErpState(MollieKeyMixin, AuthState):
 
     @rx.event
     def save_vat(self):
-        if self._current_user() is None:
-            return rx.toast.error(SESSION_EXPIRED)
-        try:
-            with session_scope() as session:
-                catalog.save_vat_rate(session, self.vat_id or None, dict(self.vat))
-                self._refresh(session)
-        except ValidationErrors as exc:
-            self.vat_errors = exc.errors
-            return rx.toast.error("Taux non enregistré : corrigez les champs signalés.")
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
+        _, refusal = self._staff_do(lambda s: catalog.save_vat_rate(s, self.vat_id or None, dict(self.vat)), after=self._refresh,
+                                    errors_attr="vat_errors", invalid="Taux non enregistré : corrigez les champs signalés.")
+        if refusal:
+            return refusal
         self.vat_id, self.vat, self.vat_errors = 0, {}, {}
         return rx.toast.success("Taux de TVA enregistré.")
 

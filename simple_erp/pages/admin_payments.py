@@ -8,7 +8,6 @@ import reflex as rx
 from simple_erp.components.forms import labelled
 from simple_erp.components.layout import empty_state
 from simple_erp.db import session_scope
-from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.services import payments
 from simple_erp.state.auth import SESSION_EXPIRED, AuthState
 
@@ -57,18 +56,9 @@ class PaymentAdminState(AuthState):
         self.method, self.method_id, self.method_errors = {}, 0, {}
 
     def _save(self, action, success: str, errors_attr: str, reset):
-        if self._current_user() is None:
-            return rx.toast.error(SESSION_EXPIRED)
-        try:
-            with session_scope() as session:
-                action(session)
-            with session_scope() as session:
-                self._refresh(session)
-        except ValidationErrors as exc:
-            setattr(self, errors_attr, exc.errors)
-            return rx.toast.error(exc.message)
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
+        _, refusal = self._staff_do(action, after=self._refresh, errors_attr=errors_attr)
+        if refusal:
+            return refusal
         reset()
         return rx.toast.success(success)
 

@@ -249,21 +249,18 @@ class ContactState(AuthState):
 
     @rx.event
     def save(self):
-        if self._current_user() is None:
-            return rx.toast.error(SESSION_EXPIRED)
-        try:
+        def action(session):
             data = contacts.input_from_form(self.form)
-            with session_scope() as session:
-                if self.current_id:
-                    contact = contacts.update_contact(session, self.current_id, data, clock.today())
-                else:
-                    contact = contacts.create_contact(session, data, clock.today())
-                self._show(contact)
-        except ValidationErrors as exc:
-            self.errors = exc.errors
-            return rx.toast.error("Fiche non enregistrée : corrigez les champs signalés.")
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
+            if self.current_id:
+                contact = contacts.update_contact(session, self.current_id, data, clock.today())
+            else:
+                contact = contacts.create_contact(session, data, clock.today())
+            self._show(contact)
+
+        _, refusal = self._staff_do(action, errors_attr="errors",
+                                    invalid="Fiche non enregistrée : corrigez les champs signalés.")
+        if refusal:
+            return refusal
         was_new = self.router.page.path.endswith("/nouveau")
         self.form, self.errors, self.editing = {}, {}, False
         events = [rx.toast.success("Fiche contact enregistrée.")]

@@ -16,11 +16,10 @@ import reflex as rx
 from simple_erp.components.layout import empty_state, staff_page
 from simple_erp.db import session_scope
 from simple_erp.domain.dashboard import days_label
-from simple_erp.domain.errors import DomainError
 from simple_erp.domain.money import format_date_fr, format_decimal_fr, format_eur
 from simple_erp.services import clock, companies, dashboard, documents
 from simple_erp.state import live
-from simple_erp.state.auth import SESSION_EXPIRED, AuthState
+from simple_erp.state.auth import AuthState
 
 _SELECT = "rt-reset rt-SelectTrigger rt-r-size-2 rt-variant-surface"
 NO_INVOICE = "Aucune facture finalisée pour l'instant"
@@ -114,15 +113,9 @@ class DashboardState(AuthState):
 
     @rx.event
     def create_invoice(self):
-        if self._current_user() is None:
-            return rx.toast.error(SESSION_EXPIRED)
-        try:
-            with session_scope() as session:
-                doc_id = documents.create_document(session, "facture", clock.today(),
-                                                   int(self.company_id) if self.company_id else None).id
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        return rx.redirect(f"/erp/document/{doc_id}")
+        doc_id, refusal = self._staff_do(lambda s: documents.create_document(
+            s, "facture", clock.today(), int(self.company_id) if self.company_id else None).id)
+        return refusal or rx.redirect(f"/erp/document/{doc_id}")
 
 
 S = DashboardState

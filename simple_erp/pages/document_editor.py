@@ -82,17 +82,9 @@ class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
 
     def _run(self, action, success: str = ""):
         """Checks the user, runs one service call in a transaction, reloads, reports."""
-        if self._current_user() is None:
-            return rx.toast.error(SESSION_EXPIRED)
-        try:
-            with session_scope() as session:
-                result = action(session)
-            with session_scope() as session:
-                self._reload(session)
-        except ValidationErrors as exc:
-            return rx.toast.error(exc.message)
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
+        result, refusal = self._staff_do(action, after=self._reload)
+        if refusal:
+            return refusal
         if isinstance(result, EventSpec):
             return result
         return rx.toast.success(success) if success else None
@@ -261,14 +253,8 @@ class DocumentState(EmailFormMixin, PaymentBlockMixin, AuthState):
 
     @rx.event
     def delete_draft(self):
-        if self._current_user() is None:
-            return rx.toast.error(SESSION_EXPIRED)
-        try:
-            with session_scope() as session:
-                documents.delete_draft(session, self.doc_id)
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        return [rx.toast.success("Brouillon supprimé."), rx.redirect(f"/erp?type={self.kind}")]
+        _, refusal = self._staff_do(lambda s: documents.delete_draft(s, self.doc_id))
+        return refusal or [rx.toast.success("Brouillon supprimé."), rx.redirect(f"/erp?type={self.kind}")]
 
     @rx.event(background=True)
     async def generate_pdf(self):

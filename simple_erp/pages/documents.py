@@ -16,7 +16,7 @@ from simple_erp.domain.errors import DomainError
 from simple_erp.domain.money import parse_amount
 from simple_erp.services import clock, documents, payments
 from simple_erp.state import live
-from simple_erp.state.auth import SESSION_EXPIRED, AuthState
+from simple_erp.state.auth import AuthState
 from simple_erp.state.pagination import PaginationMixin, pager
 
 NEW_LABELS = {
@@ -109,15 +109,8 @@ class DocumentListState(PaginationMixin, AuthState):
 
     @rx.event
     def create(self):
-        if self._current_user() is None:
-            return rx.toast.error(SESSION_EXPIRED)
-        try:
-            with session_scope() as session:
-                doc = documents.create_document(session, self.kind, clock.today())
-                doc_id = doc.id
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        return rx.redirect(f"/erp/document/{doc_id}")
+        doc_id, refusal = self._staff_do(lambda s: documents.create_document(s, self.kind, clock.today()).id)
+        return refusal or rx.redirect(f"/erp/document/{doc_id}")
 
 
 def _filter_input(key: str, placeholder: str, label: str = "", **props) -> rx.Component:

@@ -260,14 +260,8 @@ class PaymentBlockMixin(rx.State, mixin=True):
 
     @rx.event
     def cancel_payment(self, payment_id: str):
-        if self._current_user() is None:
-            return rx.toast.error(SESSION_EXPIRED)
-        try:
-            with session_scope() as session:
-                payments.cancel_request(session, int(payment_id), datetime.now(timezone.utc))
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
-        return self._after_payment_change("Demande de paiement annulée.")
+        _, refusal = self._staff_do(lambda s: payments.cancel_request(s, int(payment_id), datetime.now(timezone.utc)))
+        return refusal or self._after_payment_change("Demande de paiement annulée.")
 
 
 def _reception(state, row: rx.Var) -> rx.Component:

@@ -135,13 +135,11 @@ class ContactReminderState(AuthState):
 
     @rx.event
     def set_exclusion(self, value: bool):
-        if self._current_user() is None:
-            return rx.toast.error(SESSION_EXPIRED)
-        try:
-            with session_scope() as session:
-                self.reminders_excluded = reminders.set_contact_excluded(session, self.reminder_contact_id, bool(value))
-        except DomainError as exc:
-            return rx.toast.error(exc.message)
+        excluded, refusal = self._staff_do(
+            lambda s: reminders.set_contact_excluded(s, self.reminder_contact_id, bool(value)))
+        if refusal:
+            return refusal
+        self.reminders_excluded = excluded
         return rx.toast.success("Ce contact ne recevra plus de relances." if self.reminders_excluded
                                 else "Ce contact recevra de nouveau les relances.")
 

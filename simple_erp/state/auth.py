@@ -10,6 +10,7 @@ import reflex as rx
 
 from simple_erp.config import get_settings
 from simple_erp.db import session_scope
+from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.models.user import User
 from simple_erp.services import auth
 
@@ -41,6 +42,29 @@ class AuthState(rx.State):
         if user is None:
             return SESSION_EXPIRED
         return "" if user.is_admin else ADMIN_ONLY
+
+    def _staff_do(self, action, *, after=None, errors_attr: str = "", invalid: str = ""):
+        """A change by the signed-in user: ``action(session)`` in one transaction, then
+        ``after(session)`` (a reload) in another. Returns ``(result, None)`` when it ran, or
+        ``(None, toast)`` when it did not: no session (nothing is called), or a DomainError
+        (nothing was changed; its French message is the toast). A ValidationErrors also
+        fills the ``errors_attr`` dict with its fields, and ``invalid``, when given, is its
+        toast."""
+        if self._current_user() is None:
+            return None, rx.toast.error(SESSION_EXPIRED)
+        try:
+            with session_scope() as session:
+                result = action(session)
+            if after is not None:
+                with session_scope() as session:
+                    after(session)
+        except ValidationErrors as exc:
+            if errors_attr:
+                setattr(self, errors_attr, exc.errors)
+            return None, rx.toast.error(invalid or exc.message)
+        except DomainError as exc:
+            return None, rx.toast.error(exc.message)
+        return result, None
 
     def _show_user(self, user: User | None) -> None:
         self.signed_in = user is not None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import simple_erp.simple_erp  # noqa: F401 - every page state registered
 from simple_erp.state.auth import AuthState
 
-HELPERS = {"_current_user", "_admin_refusal", "current_user", "admin_refusal"}
+HELPERS = {"_current_user", "_admin_refusal", "_staff_do", "current_user", "admin_refusal", "staff_do"}
 
 
 def _all_subclasses(cls):
