@@ -86,14 +86,14 @@ def contains(column, term: str):
 
 def like_conditions(terms: list[str]) -> list:
     """Each word in search_text, with LIKE: to check the contacts of rows already found."""
-    return [Contact.search_text.like(f"%{_escape_like(term)}%", escape="\\") for term in terms]
+    return [contains(Contact.search_text, term) for term in terms]
 
 
 def word_conditions(session: Session, terms: list[str]) -> list:
     """Each word must appear in search_text. PostgreSQL: LIKE, served by its pg_trgm
     index. SQLite: the words of 3 characters or more through the FTS5 trigram index (a
     quoted FTS string matches as a literal substring), shorter ones with LIKE."""
-    like = [Contact.search_text.like(f"%{_escape_like(term)}%", escape="\\") for term in terms]
+    like = [contains(Contact.search_text, term) for term in terms]
     long_terms = [term for term in terms if len(term) >= _TRIGRAM]
     if session.get_bind().dialect.name != "sqlite" or not long_terms:
         return like
@@ -137,7 +137,7 @@ def _matches(session: Session, terms: list[str], *columns):
     if session.get_bind().dialect.name != "sqlite" or not long_terms:
         return select(*columns).where(*word_conditions(session, terms))
     match = " AND ".join('"' + term.replace('"', '""') + '"' for term in long_terms)
-    short = [Contact.search_text.like(f"%{_escape_like(t)}%", escape="\\") for t in terms if len(t) < _TRIGRAM]
+    short = [contains(Contact.search_text, t) for t in terms if len(t) < _TRIGRAM]
     joined = _SQLITE_SEARCH.join(Contact, Contact.id == _SQLITE_SEARCH.c.rowid)
     return (select(*columns).select_from(joined)
             .where(_SQLITE_SEARCH.c.contact_search.op("MATCH")(match), *short))
@@ -164,7 +164,7 @@ def name_walk(session: Session, terms: list[str], walk: int | None = None, skip:
     search_text): 20 000 entries in a few ms."""
     window = (select(Contact.id, Contact.sort_name, Contact.search_text)
               .order_by(Contact.sort_name, Contact.id).offset(skip).limit(walk or NAME_WALK).subquery())
-    likes = [window.c.search_text.like(f"%{_escape_like(term)}%", escape="\\") for term in terms]
+    likes = [contains(window.c.search_text, term) for term in terms]
     hits = (select(window.c.id, window.c.sort_name).where(*likes).limit(limit or COUNT_CAP + 1)
             .cte("walked").prefix_with("MATERIALIZED"))
     with planner(session, seqscan=False, bitmapscan=False):
