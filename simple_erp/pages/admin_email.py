@@ -108,11 +108,13 @@ class EmailAdminState(AuthState):
 
     @rx.event
     def add_rubrique(self):
-        rubrique, refusal = self._staff_do(lambda s: emails.save_rubrique(s, None, self.new_rubrique).id,
-                                           after=self._refresh)
+        def action(session):
+            self.rubrique_id = str(emails.save_rubrique(session, None, self.new_rubrique).id)  # shown after the reload
+
+        _, refusal = self._staff_do(action, after=self._refresh)
         if refusal:
             return refusal
-        self.rubrique_id, self.new_rubrique = str(rubrique), ""
+        self.new_rubrique = ""
         return rx.toast.success("Rubrique ajoutée.")
 
     @rx.event
