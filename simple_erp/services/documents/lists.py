@@ -244,11 +244,9 @@ def list_documents(
     documents to contacts, took 105-703 ms at 1 000 000 documents). The count is exact up
     to BROAD_COUNT_CAP, else "1 000+ documents"."""
     filters = filters or DocumentFilters()
-    conditions = _conditions(session, kind, filters)
     page_size = max(1, page_size)
     today = today or clock.today()
     terms = contacts.search_terms(filters.contact_query or "")
-    order = (Document.issue_date.desc(), Document.id.desc())
     if terms:
         ids, total, page, capped = _client_page(session, kind, filters, terms, page, page_size)
         rows = _page_rows(session, None, ids)
@@ -257,6 +255,8 @@ def list_documents(
             page_count=max(1, math.ceil(total / page_size)), total_capped=capped,
             total_label=_total_label(total, capped, BROAD_COUNT_CAP),
         )
+    conditions = _conditions(session, kind, filters)
+    order = (Document.issue_date.desc(), Document.id.desc())
     limited = select(literal(1)).select_from(Document).where(*conditions).limit(COUNT_CAP + 1).subquery()
     total = session.execute(select(func.count()).select_from(limited)).scalar_one()
     capped = total > COUNT_CAP

@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import BigInteger, and_, case, func, literal, or_, select, text, type_coerce
+from sqlalchemy import and_, case, func, literal, or_, select, text
 from sqlmodel import Session
 
 from simple_erp.domain.errors import DomainError
@@ -181,20 +181,12 @@ def _counted(status, cents, refunded):
     )
 
 
-def _totals_by_method_scanning(session: Session, conditions: list) -> dict[int, int]:
-    """method id -> counted cents, summed over every matching payment (the reference the
-    summary must equal, see tests/services/payments/test_totals.py; 190 ms over
-    585 000 payments on PostgreSQL)."""
-    cents, refunded = type_coerce(Payment.amount, BigInteger), type_coerce(Payment.amount_refunded, BigInteger)
-    return dict(session.execute(select(Payment.method_id, func.sum(_counted(Payment.status, cents, refunded)))
-                                .where(*conditions).group_by(Payment.method_id)).all())
-
-
 def _totals_by_method(session: Session, filters: PaymentFilters) -> dict[int, int]:
     """method id -> counted cents, from ``payment_total`` (kept by triggers; a few thousand
     rows): every filter of the page is a column of it (the period is its ``day``: reception
     date, or request date in Paris, as ``_conditions``). A method appears when at least one
-    payment matches, as in ``_totals_by_method_scanning``."""
+    payment matches (tests/services/payments/test_totals.py compares it with a SUM over
+    every matching payment)."""
     t = PaymentTotal.__table__.c
     conditions = []
     if filters.status:

@@ -10,7 +10,7 @@ import random
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import BigInteger, delete, func, select, text, type_coerce, update
 
 from simple_erp.models.payment import Payment, PaymentEvent, PaymentTotal
 from simple_erp.services import dashboard, payments
@@ -43,6 +43,15 @@ FILTERS = [
     P(date_to=date(2026, 6, 30)), P(date_from=date(2026, 1, 1), date_to=date(2026, 1, 1)),
     P(date_from=date(2026, 11, 1), date_to=date(2026, 11, 30), status="recu"),
 ]
+
+
+def _scanned(session, filters) -> dict[int, int]:
+    """method id -> counted cents, summed over every matching payment (what the summary
+    replaced: 190 ms over 585 000 payments on PostgreSQL)."""
+    cents, refunded = type_coerce(Payment.amount, BigInteger), type_coerce(Payment.amount_refunded, BigInteger)
+    counted = payment_collections._counted(Payment.status, cents, refunded)
+    return dict(session.execute(select(Payment.method_id, func.sum(counted))
+                                .where(*payment_collections._conditions(filters)).group_by(Payment.method_id)).all())
 
 
 def _setup(session_factory) -> dict:
@@ -87,7 +96,7 @@ def _check(session_factory, accounts: dict) -> None:
         filters = FILTERS + [P(account_id=accounts["bank"]), P(account_id=accounts["cash"], status="recu"),
                              P(method_id=accounts["methods"][1], date_from=date(2026, 3, 1))]
         for f in filters:
-            scanned = payment_collections._totals_by_method_scanning(session, payment_collections._conditions(f))
+            scanned = _scanned(session, f)
             assert payment_collections._totals_by_method(session, f) == {m: int(c) for m, c in scanned.items()}, f
             page = payment_collections.list_collections(session, f)
             assert page.totals_by_account == payment_collections._totals_by_account(session, scanned)
