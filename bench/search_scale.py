@@ -4,7 +4,8 @@ Goal (issue 15): the first page of each list <= 50 ms (p95) at 1 000 000 contact
 1 000 000 documents on PostgreSQL (SQLite, the default: <= 50 ms at 100 000), with a cost
 that stays flat or logarithmic as the rows grow, not linear.
 Run: .venv/bin/python bench/search_scale.py [--backend sqlite|postgresql|both]
-     [--steps 10000,100000,1000000] [--rounds R] [--explain] [--keep]
+     [--steps 10000,100000,1000000] [--rounds R] [--explain] [--keep] [--cases TEXT]
+     [--database bench_search_<kept>] (PostgreSQL: measure a kept database again, no load)
 PostgreSQL: a throw-away database bench_search_<random> on
 postgresql+psycopg2://postgres@127.0.0.1:5432, migrated like the app, filled by COPY
 (bench/search_data.py), dropped at the end (even on error). SQLite: a temporary file, up to
@@ -142,15 +143,16 @@ def explain(engine, call) -> None:
         conn.rollback()
 
 
-def bench(backend: str, url: str, steps: list[int], rounds: int, with_explain: bool) -> dict:
+def bench(backend: str, url: str, steps: list[int], rounds: int, with_explain: bool, cases: str = "",
+          reuse: bool = False) -> dict:
     upgrade(url)
     engine = make_engine(url)
     results: dict[tuple[str, str], dict[int, tuple[float, float, str]]] = {}
     try:
-        company, methods = search_data.setup(engine)
+        company, methods = (None, None) if reuse else search_data.setup(engine)
         done = 0
         for step in steps:
-            seconds = search_data.grow(engine, done, step, company, methods)
+            seconds = 0.0 if reuse else search_data.grow(engine, done, step, company, methods)
             done = step
             with engine.connect() as conn:
                 counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
@@ -159,6 +161,8 @@ def bench(backend: str, url: str, steps: list[int], rounds: int, with_explain: b
                   f"{os.getloadavg()[0]:.1f}".replace(",", " "))
             print(f"{'list':<10}{'case':<34}{'found':>8}{'p50 ms':>9}{'p95 ms':>9}  goal")
             for list_name, label, call, goal in CASES:
+                if cases and cases not in f"{list_name} {label}":
+                    continue
                 p50, p95, shown = measure(engine, call, rounds)
                 results.setdefault((list_name, label), {})[step] = (p50, p95, shown)
                 verdict = ("PASS" if p95 <= GOAL_MS else "MISS") if goal else "(not in goal)"
@@ -174,14 +178,21 @@ def bench(backend: str, url: str, steps: list[int], rounds: int, with_explain: b
     return results
 
 
-def run_postgresql(steps: list[int], rounds: int, with_explain: bool, keep: bool) -> None:
+def run_postgresql(steps: list[int], rounds: int, with_explain: bool, keep: bool, cases: str = "",
+                   database: str = "") -> None:
+    if database:  # a database kept by an earlier run (--keep), measured again as it is
+        url = f"{PG_SERVER}/{database}"
+        with make_engine(url).connect() as conn:
+            rows = conn.execute(text("SELECT count(*) FROM contact")).scalar_one()
+        bench("postgresql", url, [rows], rounds, with_explain, cases, reuse=True)
+        return
     name = f"bench_search_{uuid.uuid4().hex[:8]}"
     admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         try:
-            bench("postgresql", f"{PG_SERVER}/{name}", steps, rounds, with_explain)
+            bench("postgresql", f"{PG_SERVER}/{name}", steps, rounds, with_explain, cases)
         finally:
             if keep:
                 print(f"kept: {PG_SERVER}/{name}")
@@ -199,15 +210,18 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--explain", action="store_true", help="PostgreSQL, last step: each statement's plan")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument("--database", default="", help="PostgreSQL: measure this kept database again, no load")
+    parser.add_argument("--cases", default="", help="only the cases whose « list case » contains this text")
     args = parser.parse_args()
     steps = [int(s) for s in args.steps.split(",")]
     print(f"goal: first page <= {GOAL_MS:.0f} ms (p95 of {args.rounds} rounds after {WARMUPS} warm-ups, fresh "
           f"session per call); {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
     if args.backend in ("sqlite", "both"):
         with tempfile.TemporaryDirectory(prefix="bench_search_") as tmp:
-            bench("sqlite", f"sqlite:///{tmp}/bench.db", [s for s in steps if s <= 100_000], args.rounds, False)
+            bench("sqlite", f"sqlite:///{tmp}/bench.db", [s for s in steps if s <= 100_000], args.rounds, False,
+                  args.cases)
     if args.backend in ("postgresql", "both"):
-        run_postgresql(steps, args.rounds, args.explain, args.keep)
+        run_postgresql(steps, args.rounds, args.explain, args.keep, args.cases, args.database)
     return 0
 
 

@@ -61,6 +61,17 @@ def ensure_admin() -> None:
             auth.create_first_admin(session, ADMIN["email"], ADMIN["name"], ADMIN["password"])
 
 
+def ensure_default_company() -> None:
+    """A société émettrice at the normal VAT regime exists before a test adds its own: the
+    first company saved becomes the default one, and a franchise default would take the
+    VAT off the invoices of the tests that run after in the same database."""
+    from simple_erp.services import companies
+
+    with db_session() as session:
+        if not companies.list_companies(session):
+            companies.save_company(session, None, {"name": "Société Principale", "vat_regime": "normal"})
+
+
 def sign_in(page: Page, email: str = ADMIN["email"], password: str = ADMIN["password"]) -> None:
     ensure_admin()
     page.goto("/connexion")

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser_helpers import db_session, ensure_admin, toast
+from tests.browser_helpers import db_session, ensure_admin, ensure_default_company, toast
 from tests.e2e.conftest import SENDGRID
 from tests.prenotice_fixtures import backdated_notice
 from tests.legal_identity import BUSINESS_BUYER, SELLER
@@ -39,6 +39,7 @@ def _invoice_with_1100_received(suffix: str) -> tuple[int, str, str]:
     from simple_erp.services.mollie import payments as mollie_payments
 
     ensure_admin()
+    ensure_default_company()
     today, rum = clock.today(), f"RUM-{suffix}"
     with db_session() as session:
         payments.save_preferences(session, True, True)

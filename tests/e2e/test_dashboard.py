@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser_helpers import db_session, ensure_admin
+from tests.browser_helpers import db_session, ensure_admin, ensure_default_company
 from tests.legal_identity import BUSINESS_BUYER, SELLER
 
 pytestmark = pytest.mark.e2e
@@ -39,6 +39,7 @@ def _company_with_invoices(suffix: str) -> dict:
     from simple_erp.services import clock, companies, contacts, documents, payments
 
     ensure_admin()
+    ensure_default_company()
     today = clock.today()
     with db_session() as session:
         payments.save_preferences(session, True, payments.get_preferences(session).mollie_enabled)

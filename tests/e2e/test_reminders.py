@@ -23,7 +23,7 @@ import httpx  # noqa: E402
 import pytest  # noqa: E402
 from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
-from tests.browser_helpers import db_session, ensure_admin, toast  # noqa: E402
+from tests.browser_helpers import db_session, ensure_admin, ensure_default_company, toast  # noqa: E402
 from tests.e2e.conftest import SENDGRID  # noqa: E402
 from tests.legal_identity import BUSINESS_BUYER, SELLER  # noqa: E402
 
@@ -45,6 +45,7 @@ def _setup(suffix: str) -> dict:
     from simple_erp.services.mollie import payments as mollie_payments
 
     ensure_admin()
+    ensure_default_company()
     issue = clock.today() - timedelta(days=10)
     with db_session() as session:
         payments.save_preferences(session, True, True)

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from simple_erp.domain.remittances import first_collection_date
-from tests.browser_helpers import db_session, ensure_admin, toast
+from tests.browser_helpers import db_session, ensure_admin, ensure_default_company, toast
 from tests.e2e.conftest import SENDGRID
 from tests.legal_identity import SELLER
 
@@ -33,6 +33,7 @@ def _setup(suffix: str) -> dict:
     from simple_erp.services import clock, companies, contacts, documents, emails, payments
 
     ensure_admin()
+    ensure_default_company()
     today = clock.today()
     with db_session() as session:
         payments.save_preferences(session, True, False)

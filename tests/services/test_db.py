@@ -275,3 +275,25 @@ def test_with_another_driver_a_prepared_statement_runs_through_sqlalchemy(monkey
             "simple_erp_test_other_driver_update", rename(company_id, "Après"))).rowcount == 1
         session.commit()
     assert company_name(lambda: db.session_scope(engine), company_id) == "Après"
+
+
+@POSTGRESQL_ONLY
+def test_postgresql_connections_compile_no_jit(engine):
+    """A list's LIMIT over a filter passes jit_above_cost; compiling cost more than the search."""
+    with engine.connect() as conn:
+        assert conn.execute(text("SHOW jit")).scalar_one() == "off"
+
+
+@POSTGRESQL_ONLY
+def test_planner_switches_hold_inside_and_are_undone_after(session_factory):
+    from simple_erp.services.contacts import planner
+
+    def shown(session, name):
+        return session.execute(text(f"SHOW {name}")).scalar_one()
+
+    with session_factory() as session:
+        with planner(session, seqscan=False, indexscan=False):
+            assert [shown(session, n) for n in ("enable_seqscan", "enable_indexscan", "enable_bitmapscan",
+                                                "max_parallel_workers_per_gather")] == ["off", "off", "on", "0"]
+        assert [shown(session, n) for n in ("enable_seqscan", "enable_indexscan")] == ["on", "on"]
+        assert shown(session, "max_parallel_workers_per_gather") != "0"
