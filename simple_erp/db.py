@@ -35,11 +35,19 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    # No JIT: it pays off for long analytical queries only. The cost estimate of a list's
-    # LIMIT over a filter with a subquery passes jit_above_cost, and compiling took 6-9 ms
-    # of a 3 ms search at 1 000 000 rows (bench/search_scale.py).
-    connect_args = {"options": "-c jit=off"} if url.startswith("postgresql") else {}
-    engine = create_engine(url, pool_size=10, max_overflow=20, connect_args=connect_args)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+
+    @event.listens_for(engine, "connect")
+    def _no_jit(dbapi_conn, _record):
+        """No JIT: it pays off for long analytical queries only. The cost estimate of a
+        list's LIMIT over a filter with a subquery passes jit_above_cost, and compiling took
+        6-9 ms of a 3 ms search at 1 000 000 rows (bench/search_scale.py). A SET on each
+        new connection, not a startup option, which poolers may refuse."""
+        cur = dbapi_conn.cursor()
+        cur.execute("SET jit = off")
+        cur.close()
+        dbapi_conn.commit()
+
     _ping_idle_connections(engine)
     return engine
 
