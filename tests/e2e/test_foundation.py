@@ -232,6 +232,48 @@ def test_only_an_administrator_can_change_the_api_keys(page: Page):
     expect(page.locator("#sendgrid-admin-only")).to_have_count(0)
 
 
+
+def test_an_iban_change_reaches_the_other_administrators_inbox(signed_in: Page):
+    """« 1. Société émettrice »: the administrator replaces the IBAN; the other active
+    administrator finds in the mailbox who changed it, and the old and new IBAN, masked.
+    The author is not told."""
+    import httpx
+
+    from simple_erp.services import auth, companies, emails
+    from tests.e2e.conftest import SENDGRID
+
+    page = signed_in
+    suffix = uuid.uuid4().hex[:6].upper()
+    name, other = f"Atelier IBAN {suffix}", f"bruno-{suffix.lower()}@exemple.fr"
+    with db_session() as session:
+        auth.create_user(session, other, "Bruno Léger", "Velours-Cerise-1987", is_admin=True)
+        emails.save_email_settings(session, True, "SG.e2e-test-key.abcdefghijklmnop")
+        companies.save_company(session, None, {"name": name, "vat_regime": "normal", "iban": VALID_IBAN,
+                                               "bic": "AGRIFRPP"})
+    page.goto("/admin-erp")
+    page.get_by_role("button", name=name).click()
+    iban = page.get_by_label("IBAN", exact=True)
+    expect(iban).to_have_value(VALID_IBAN)
+    iban.fill("FR14 2004 1010 0505 0001 3M02 606")
+    page.get_by_label("BIC", exact=True).fill("PSSTFRPPPAR")
+    page.locator("#company-save").click()
+    expect(page.get_by_text("Société émettrice enregistrée.").last).to_be_visible()
+    expect(page.locator(".company-change", has_text="IBAN").first).to_contain_text("2606")
+
+    deadline, sent = time.monotonic() + 15, []
+    while not sent and time.monotonic() < deadline:
+        messages = httpx.get(f"{SENDGRID.base_url}/sandbox/messages", timeout=10).json()["messages"]
+        sent = [m for m in messages if name in m["subject"]]
+        time.sleep(0.3)
+    assert [m["to"] for m in sent if other in m["to"]] == [[other]]
+    assert not [m for m in sent if ADMIN["email"] in m["to"]]  # not the author
+    notice = next(m for m in sent if other in m["to"])
+    assert notice["subject"] == f"Sécurité : l'IBAN de {name} a été modifié"
+    assert ADMIN["name"] in notice["text"] and "(heure de Paris)" in notice["text"]
+    assert "Ancien IBAN : FR76 •••• •••• 0189" in notice["text"]
+    assert "Nouvel IBAN : FR14 •••• •••• 2606" in notice["text"]
+    assert "0112 3456" not in notice["text"] and "0505 0001" not in notice["text"]  # never in full
+
 def _png(width: int = 2, height: int = 1) -> bytes:
     """A real PNG image (red pixels), built without any imaging library."""
     import struct

@@ -71,7 +71,7 @@ def _setup(suffix: str) -> dict:
             documents.update_line(session, line.id, {"description": "Travaux", "unit_price": price})
             documents.finalize(session, doc.id, issue)
             out[key] = {"id": doc.id, "number": documents.get_document(session, doc.id).number,
-                        "email": contact.email}
+                        "email": contact.email, "contact": contact.id}
     return out
 
 
@@ -171,3 +171,42 @@ def test_a_late_invoice_is_reminded_and_paying_it_stops_the_next_one(browser: Br
     staff.get_by_role("button", name="Relancer maintenant").click()
     toast(staff, "Cette facture n'a plus rien à régler : pas de relance.")
     expect(staff.locator("#reminder-block .reminder-row")).to_have_count(1)
+
+
+def test_a_customer_excluded_from_reminders_gets_none_until_included_again(signed_in: Page):
+    """The fiche contact's « Exclure des relances automatiques de factures », saved at once:
+    « Relancer maintenant » on the customer's late invoice is then refused and nothing
+    reaches the mailbox; once unticked, the same button sends the reminder. (The
+    scheduler is off here: the refusal is the same rule, service-tested.)"""
+    staff = signed_in
+    setup = _setup(uuid.uuid4().hex[:5].upper())
+    invoice = setup["unpaid"]
+    staff.goto(f"/contacts/{invoice['contact']}")
+    excluded = staff.get_by_label("Exclure des relances automatiques de factures")
+    expect(excluded).not_to_be_checked()
+    excluded.click()
+    toast(staff, "Ce contact ne recevra plus de relances.")
+    staff.reload()  # kept
+    expect(excluded).to_be_checked()
+
+    staff.goto(f"/erp/document/{invoice['id']}")
+    expect(staff.locator("#reminder-block")).to_contain_text("Aucune relance envoyée pour cette facture.")
+    staff.get_by_role("button", name="Relancer maintenant").click()
+    toast(staff, "Ce client est exclu des relances (fiche contact).")
+    expect(staff.locator("#reminder-block .reminder-row")).to_have_count(0)
+    assert _inbox(invoice) == []
+
+    staff.goto(f"/contacts/{invoice['contact']}")
+    expect(excluded).to_be_checked()
+    excluded.click()
+    toast(staff, "Ce contact recevra de nouveau les relances.")
+    expect(excluded).not_to_be_checked()
+    staff.goto(f"/erp/document/{invoice['id']}")
+    staff.get_by_role("button", name="Relancer maintenant").click()
+    expect(staff.get_by_text(re.compile(r"^Relance envoyée \(")).last).to_be_visible()
+    row = staff.locator("#reminder-block .reminder-row")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Manuelle")
+    (message,) = _wait_for_messages(invoice, 1)
+    assert message["to"] == [invoice["email"]]
+    assert "il reste 450,00 € à payer" in _plain(message["text"])
