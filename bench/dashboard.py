@@ -163,7 +163,7 @@ def _explain(engine, company_id: int, today: date) -> None:
         dashboard.dashboard(Recorder(session), company_id, today)
         for statement in statements:
             if not hasattr(statement, "selected_columns"):
-                continue  # SET LOCAL jit = off
+                continue  # SET LOCAL planner switches
             sql = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
             plan = session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql)).scalars().all()
             print("\n" + sql + "\n  " + "\n  ".join(plan))

@@ -41,8 +41,9 @@ def make_engine(url: str) -> Engine:
     def _no_jit(dbapi_conn, _record):
         """No JIT: it pays off for long analytical queries only. The cost estimate of a
         list's LIMIT over a filter with a subquery passes jit_above_cost, and compiling took
-        6-9 ms of a 3 ms search at 1 000 000 rows (bench/search_scale.py). A SET on each
-        new connection, not a startup option, which poolers may refuse."""
+        6-9 ms of a 3 ms search at 1 000 000 rows (bench/search_scale.py); the dashboard's
+        overestimated partial-index rows, ~75 ms for ~18 ms of work (bench/dashboard.py).
+        A SET on each new connection, not a startup option, which poolers may refuse."""
         cur = dbapi_conn.cursor()
         cur.execute("SET jit = off")
         cur.close()

@@ -63,14 +63,6 @@ _FINAL = literal_column(f"'{DocumentStatus.FINAL.value}'")
 _COUNTED_STATUSES = [literal_column(f"'{s}'") for s in sorted(s.value for s in COUNTS_AS_RECEIVED)]
 
 
-def _tune(session: Session) -> None:
-    """PostgreSQL: no JIT compilation for these short queries. Its estimates of the partial
-    index rows are far too high and JIT then costs ~75 ms for ~18 ms of work. For the
-    current transaction only."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL jit = off"))
-
-
 @contextmanager
 def _walking_joins(session: Session):
     """PostgreSQL, for one query: join by index look-ups only. It underestimates how many
@@ -183,7 +175,6 @@ def receivables_by_age(session: Session, company_id: int, today: date) -> list[A
     partial index alone), then, for the few open invoices that finalised avoirs reduce, the
     correction (one row per such invoice: a join of the open invoices with the avoirs).
     Looking the avoirs up for every open invoice instead costs two to three times more."""
-    _tune(session)
     bucket = _bucket_of_due_date(today).label("bucket")
     unpaid = _cents(_D.c.total_ttc) - _cents(_D.c.amount_received)  # > 0: the index's predicate
     base = (select(bucket, func.count(), func.sum(unpaid))
@@ -205,7 +196,6 @@ def receivables_by_age(session: Session, company_id: int, today: date) -> list[A
 
 def oldest_late_invoices(session: Session, company_id: int, today: date, limit: int = LATE_SHOWN) -> list[LateInvoice]:
     """The ``limit`` invoices late the longest (earliest due date first) with what they owe."""
-    _tune(session)
     due = _due_cents()
     query = (select(_D.c.id, _D.c.number, _D.c.contact_name, _D.c.due_date, type_coerce(due, _MONEY))
              .where(*_open_invoice_conditions(company_id), _D.c.due_date < today, due > 0)
@@ -235,7 +225,6 @@ def _by_month(rows) -> dict[str, Decimal]:
 
 def monthly_invoiced(session: Session, company_id: int, today: date) -> dict[str, Decimal]:
     """"YYYY-MM" -> finalised factures + avoirs issued that month (TTC), over the 12 months."""
-    _tune(session)
     query = (select(_D.c.issue_date, _money(func.sum(_cents(_D.c.total_ttc))))
              .where(_D.c.company_id == company_id, _D.c.kind.in_([_FACTURE, _AVOIR_KIND]),
                     _D.c.status == _FINAL, _D.c.issue_date >= months_window(today)[0], _D.c.issue_date <= today)
@@ -255,7 +244,6 @@ def _received_payments(session: Session, company_id: int, today: date, join_docu
 def monthly_collected(session: Session, company_id: int, today: date) -> dict[str, Decimal]:
     """"YYYY-MM" -> what the payments received that month count for now (a partly refunded
     payment for what was kept; refunded or charged back ones not at all)."""
-    _tune(session)
     source, conditions = _received_payments(session, company_id, today, False)
     query = (select(_P.c.received_on, _money(func.sum(_cents(_P.c.amount) - _cents(_P.c.amount_refunded))))
              .select_from(source).where(*conditions).group_by(_P.c.received_on))
@@ -267,7 +255,6 @@ def payment_delay(session: Session, company_id: int, today: date) -> PaymentDela
     DELAY_SAMPLE most recent payments received within the 12 months, from issue date to
     their last payment. Walks the payments newest first and stops there: bounded work
     however many invoices were paid."""
-    _tune(session)
     source, conditions = _received_payments(session, company_id, today, True)
     recent = (
         select(_D.c.id.label("doc_id"), _D.c.issue_date.label("issued_on"), _P.c.received_on.label("paid_on"))
@@ -291,7 +278,6 @@ def payment_delay(session: Session, company_id: int, today: date) -> PaymentDela
 
 
 def has_invoices(session: Session, company_id: int) -> bool:
-    _tune(session)
     query = select(_D.c.id).where(_D.c.company_id == company_id, _D.c.kind == _FACTURE, _D.c.status == _FINAL).limit(1)
     return session.execute(query).first() is not None
 
