@@ -88,6 +88,14 @@ CASES = [
     ("documents", "client, rare word (4321@)", _documents(F(contact_query="4321@")), True),
     ("documents", "client, a third (gmail)", _documents(F(contact_query="gmail")), True),
     ("documents", "client quimper + filters", _documents(F(contact_query="quimper", **FILTERS)), False),
+    ("documents", "client lyon, 2 weeks", _documents(F(contact_query="lyon", date_from=date(2024, 3, 1),
+                                                      date_to=date(2024, 3, 14))), False),
+    ("documents", "client martin, 2 months", _documents(F(contact_query="martin", date_from=date(2024, 3, 1),
+                                                         date_to=date(2024, 4, 30))), False),
+    ("documents", "client martin, 1 year", _documents(F(contact_query="martin", date_from=date(2024, 1, 1),
+                                                       date_to=date(2024, 12, 31))), False),
+    ("documents", "client martin lyon, since 2021", _documents(F(contact_query="martin lyon",
+                                                                date_from=date(2021, 1, 1))), False),
     ("payments", "first page (with totals)", _payments(P()), True),
     ("payments", "status: en attente", _payments(P(status="en_attente")), True),
     ("payments", "one month", _payments(P(date_from=date(2024, 3, 1), date_to=date(2024, 3, 31))), True),
@@ -182,8 +190,10 @@ def run_postgresql(steps: list[int], rounds: int, with_explain: bool, keep: bool
                    database: str = "") -> None:
     if database:  # a database kept by an earlier run (--keep), measured again as it is
         url = f"{PG_SERVER}/{database}"
-        with make_engine(url).connect() as conn:
+        counter = make_engine(url)
+        with counter.connect() as conn:
             rows = conn.execute(text("SELECT count(*) FROM contact")).scalar_one()
+        counter.dispose()
         bench("postgresql", url, [rows], rounds, with_explain, cases, reuse=True)
         return
     name = f"bench_search_{uuid.uuid4().hex[:8]}"

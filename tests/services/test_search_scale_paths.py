@@ -100,12 +100,16 @@ def test_documents_by_client_paths_give_the_same_pages(session_factory, people, 
         return [r.id for r in result.rows], result.total, result.total_capped, result.total_label
 
     cases = [("lyon", {}), ("durand lyon", {}), ("lyon", {"amount_min": Decimal(100), "date_to": date(2026, 3, 20)}),
-             ("zzqxw", {}), ("dur", {"status": "brouillon"})]
+             ("zzqxw", {}), ("dur", {"status": "brouillon"}),
+             ("lyon", {"date_from": date(2026, 3, 5), "date_to": date(2026, 3, 18)})]  # a short range
     by_id = {(q, tuple(f.items()), p): listing(q, p, **f) for q, f in cases for p in (1, 2, 3)}
     assert by_id[("lyon", (), 1)][1:3] == (20, False)  # 8 of 12 contacts, 30 invoices in turn: 20 of them
     assert by_id[("zzqxw", (), 1)] == ([], 0, False, "0 document")
+    short = by_id[("lyon", (("date_from", date(2026, 3, 5)), ("date_to", date(2026, 3, 18))), 1)]
+    assert 0 < short[1] < 20 and not short[2]
 
-    # PostgreSQL: the walk of the newest documents too short to hold them all: from the text index.
+    # PostgreSQL: the walk of the newest documents too short to hold them all: from the text
+    # index (fenced from the filters, or, for the short range, not).
     monkeypatch.setattr(document_lists, "CLIENT_WALK", 3)
     for (query, filters, page), (ids, total, _capped, _label) in by_id.items():
         assert listing(query, page, **dict(filters))[:2] == (ids, total), (query, filters, page)
