@@ -5,15 +5,15 @@ from __future__ import annotations
 import dataclasses
 import math
 import unicodedata
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import column, table, text
+from sqlalchemy import column, table
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from simple_erp import crypto
+from simple_erp.db import planner
 from simple_erp.domain.contact_rules import ContactInput, mask_iban, validate_contact
 from simple_erp.domain.errors import DomainError, ValidationErrors
 from simple_erp.models.contact import Contact
@@ -101,22 +101,6 @@ def word_conditions(session: Session, terms: list[str]) -> list:
     found = select(_SQLITE_SEARCH.c.rowid).where(_SQLITE_SEARCH.c.contact_search.op("MATCH")(match))
     short = [condition for term, condition in zip(terms, like, strict=True) if len(term) < _TRIGRAM]
     return [Contact.id.in_(found), *short]
-
-
-@contextmanager
-def planner(session: Session, **switches: bool):
-    """PostgreSQL, for the statements run inside: planner switches (``seqscan=False``…) for
-    the current transaction only, and no parallel workers (starting them cost 200 ms on a
-    busy 2-core machine, for queries that read a few thousand rows), back to their
-    defaults after, each way in one round trip. SQLite: nothing."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    settings = {f"enable_{name}": "on" if on else "off" for name, on in switches.items()}
-    settings["max_parallel_workers_per_gather"] = "0"
-    if postgres:
-        session.execute(text("; ".join(f"SET LOCAL {name} = {value}" for name, value in settings.items())))
-    yield  # on an error the transaction is aborted and its SET LOCAL undone: nothing to reset
-    if postgres:
-        session.execute(text("; ".join(f"SET LOCAL {name} TO DEFAULT" for name in settings)))
 
 
 def _trigram_first(terms: list[str]) -> dict[str, bool]:

@@ -287,14 +287,12 @@ def test_postgresql_connections_compile_no_jit(engine):
 
 @POSTGRESQL_ONLY
 def test_planner_switches_hold_inside_and_are_undone_after(session_factory):
-    from simple_erp.services.contacts import planner
-
     def shown(session, name):
         return session.execute(text(f"SHOW {name}")).scalar_one()
 
     names = ("enable_seqscan", "enable_indexscan", "enable_bitmapscan", "max_parallel_workers_per_gather")
     with session_factory() as session:
         before = [shown(session, n) for n in names]
-        with planner(session, seqscan=False, indexscan=False):
+        with db.planner(session, seqscan=False, indexscan=False):
             assert [shown(session, n) for n in names] == ["off", "off", before[2], "0"]
         assert [shown(session, n) for n in names] == before

@@ -16,6 +16,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from sqlalchemy import column, func, literal, or_, select, table
 from sqlmodel import Session
 
+from simple_erp.db import planner
 from simple_erp.domain.documents import STATUS_LABELS, DocumentKind, DocumentStatus
 from simple_erp.domain.errors import DomainError
 from simple_erp.domain.money import CENT, format_date_fr, format_decimal_fr, format_eur
@@ -153,7 +154,7 @@ def _walk(session: Session, conditions: list, terms: list[str], walk: int | None
             .where(*_client_match(terms, window.c.search_text, window.c.document_id))
             .order_by(window.c.issue_date.desc(), window.c.document_id.desc()).offset(offset).limit(limit)
             .cte("walked").prefix_with("MATERIALIZED"))
-    with contacts.planner(session, seqscan=False, bitmapscan=False):
+    with planner(session, seqscan=False, bitmapscan=False):
         return list(session.execute(select(hits.c.document_id)
                                     .order_by(hits.c.issue_date.desc(), hits.c.document_id.desc())).scalars())
 
@@ -162,7 +163,7 @@ def _all_walked(session: Session, conditions: list) -> bool:
     """Fewer than CLIENT_WALK documents pass the filters: the walk of ``_client_page`` saw
     them all, and its matches are exact (counted from the index alone, a few ms)."""
     within = select(literal(1)).select_from(DocumentSearch).where(*conditions).limit(CLIENT_WALK).subquery()
-    with contacts.planner(session, seqscan=False, bitmapscan=False):
+    with planner(session, seqscan=False, bitmapscan=False):
         return session.execute(select(func.count()).select_from(within)).scalar_one() < CLIENT_WALK
 
 
@@ -196,7 +197,7 @@ def _matched(session: Session, filtered, terms: list[str], limit: int, fence: bo
             *filtered(S), *_client_match(terms, S.search_text, S.document_id))
     matched = query.limit(limit).cte("matched").prefix_with("MATERIALIZED")
     switches = {"seqscan": False, "indexscan": False, "indexonlyscan": False} if long_terms else {}
-    with contacts.planner(session, **switches):
+    with planner(session, **switches):
         return list(session.execute(select(matched.c.document_id)
                                     .order_by(matched.c.issue_date.desc(), matched.c.document_id.desc())).scalars())
 
@@ -295,7 +296,7 @@ def list_documents(
     capped = total > COUNT_CAP
     page_count = max(1, math.ceil(total / page_size))
     page = min(max(1, page), page_count)
-    with contacts.planner(session):
+    with planner(session):
         rows = _page_rows(session, lambda columns: columns.where(*conditions).order_by(*order)
                           .offset((page - 1) * page_size).limit(page_size))
     return DocumentPage(
